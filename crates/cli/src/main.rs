@@ -1,0 +1,2 @@
+//! `pushdesk` command line (placeholder, being written).
+fn main() {}

@@ -1,0 +1,81 @@
+//! Socket.IO event names of the hub.
+//!
+//! The first five are the seed's events, with the seed's names; the last two
+//! are our extensions (reports from a desktop back to the hub).
+
+/// Server to all: `{"user_count": int}` on every connect and disconnect
+/// ([`CountUpdate`](crate::CountUpdate)).
+pub const COUNT_UPDATE: &str = "count_update";
+
+/// Server to clients: `{"text": str}`, the shared text, sent right after
+/// connect and to everyone but the sender after a change
+/// ([`TextUpdate`](crate::TextUpdate)).
+pub const TEXT_UPDATE: &str = "text_update";
+
+/// Client to server: `{"text": str}`, a new shared text
+/// ([`TextUpdate`](crate::TextUpdate)).
+pub const TEXT_UPDATE_REQUEST: &str = "text_update_request";
+
+/// Client to server: `{"text": str, "num": any}` plus extensions, asking the
+/// hub to broadcast a notification ([`NotificationRequest`](crate::NotificationRequest)).
+pub const SEND_NOTIFICATION_REQUEST: &str = "send_notification_request";
+
+/// Server to all: the notification to show, seed shape
+/// `{"title", "body", "icon", "tag", "data1"}` plus extensions
+/// ([`Notification`](crate::Notification)).
+pub const SEND_NOTIFICATION: &str = "send_notification";
+
+/// Extension, client to server: the user clicked a notification
+/// ([`NotificationClicked`](crate::NotificationClicked)).
+pub const NOTIFICATION_CLICKED: &str = "notification_clicked";
+
+/// Extension, client to server: a notification was closed
+/// ([`NotificationClosed`](crate::NotificationClosed)).
+pub const NOTIFICATION_CLOSED: &str = "notification_closed";
+
+/// The seed's events, in the order of the design's wire table.
+pub const SEED_EVENTS: [&str; 5] = [
+    COUNT_UPDATE,
+    TEXT_UPDATE,
+    TEXT_UPDATE_REQUEST,
+    SEND_NOTIFICATION_REQUEST,
+    SEND_NOTIFICATION,
+];
+
+/// Our extension events.
+pub const EXTENSION_EVENTS: [&str; 2] = [NOTIFICATION_CLICKED, NOTIFICATION_CLOSED];
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn names_match_the_seed() {
+        assert_eq!(
+            SEED_EVENTS,
+            [
+                "count_update",
+                "text_update",
+                "text_update_request",
+                "send_notification_request",
+                "send_notification",
+            ]
+        );
+        assert_eq!(
+            EXTENSION_EVENTS,
+            ["notification_clicked", "notification_closed"]
+        );
+    }
+
+    #[test]
+    fn names_are_distinct() {
+        let all: Vec<&str> = SEED_EVENTS
+            .iter()
+            .chain(&EXTENSION_EVENTS)
+            .copied()
+            .collect();
+        for (i, a) in all.iter().enumerate() {
+            assert!(!all[i + 1..].contains(a), "{a} appears twice");
+        }
+    }
+}

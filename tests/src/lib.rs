@@ -1,0 +1,30 @@
+//! Test support for Pushdesk's end-to-end tests: the real reference Socket.IO
+//! peers, started on `127.0.0.1` with free ports.
+//!
+//! This crate owns:
+//! * the peers' sources under `tests/peers/` — the Node reference server
+//!   (`peers/node/server.js`, socket.io 4.8) and the seed's Flask-SocketIO app
+//!   (`peers/python/seed_app.py`);
+//! * their one-time installation ([`ensure_node_modules`],
+//!   [`ensure_python_venv`]), safe when many test processes race for it;
+//! * handles that start and stop them: [`NodePeer`], [`FlaskSeed`], the
+//!   in-process socketioxide server [`SioxServer`] and the never-pinging
+//!   Engine.IO server [`SilentServer`];
+//! * small loopback helpers: [`free_port`], [`http_get`],
+//!   [`polling_handshake`].
+//!
+//! Every wait is bounded; every spawned process is killed when its handle is
+//! dropped.
+
+pub mod http;
+pub mod peers;
+pub mod ports;
+pub mod setup;
+
+pub use http::{HttpResponse, http_get, polling_handshake};
+pub use peers::flask::FlaskSeed;
+pub use peers::node::{NodeOptions, NodePeer, NodeTransports};
+pub use peers::silent::SilentServer;
+pub use peers::siox::SioxServer;
+pub use ports::{free_port, try_free_port};
+pub use setup::{ensure_node_modules, ensure_python_venv, node_peer_dir, python_peer_dir};

@@ -1,0 +1,144 @@
+//! Self-test of the peers: each one starts and answers an Engine.IO v4
+//! handshake on loopback.
+
+use std::time::Duration;
+
+use futures_util::StreamExt as _;
+use pushdesk_e2e::{
+    FlaskSeed, NodeOptions, NodePeer, NodeTransports, SilentServer, SioxServer, http_get,
+    polling_handshake,
+};
+use tokio::time::timeout;
+use tokio_tungstenite::tungstenite::Message;
+
+/// Generous: the first test to run may install node_modules or the venv.
+const SETUP_BUDGET: Duration = Duration::from_secs(600);
+const BUDGET: Duration = Duration::from_secs(30);
+
+#[tokio::test]
+async fn node_peer_answers_polling_handshake() {
+    timeout(SETUP_BUDGET, async {
+        let mut peer = NodePeer::start(NodeOptions::default()).await.expect("start node");
+        let body = polling_handshake(peer.port()).await.expect("handshake");
+        assert!(body.contains("\"pingInterval\":25000"), "{body}");
+        assert_eq!(peer.url(), format!("http://127.0.0.1:{}", peer.port()));
+        peer.kill().await.expect("kill");
+        assert!(http_get(peer.port(), "/").await.is_err(), "still answering after kill");
+    })
+    .await
+    .expect("timed out");
+}
+
+#[tokio::test]
+async fn node_peer_with_recovery_and_options() {
+    timeout(SETUP_BUDGET, async {
+        let opts = NodeOptions {
+            recovery: true,
+            ping_interval: Some(Duration::from_millis(700)),
+            ping_timeout: Some(Duration::from_millis(400)),
+            ..NodeOptions::default()
+        };
+        let peer = NodePeer::start(opts).await.expect("start node");
+        let body = polling_handshake(peer.port()).await.expect("handshake");
+        assert!(body.contains("\"pingInterval\":700"), "{body}");
+        assert!(body.contains("\"pingTimeout\":400"), "{body}");
+    })
+    .await
+    .expect("timed out");
+}
+
+#[tokio::test]
+async fn node_peer_restarts_on_the_same_port() {
+    timeout(SETUP_BUDGET, async {
+        let mut peer = NodePeer::start(NodeOptions::default()).await.expect("start node");
+        let port = peer.port();
+        let first = polling_handshake(port).await.expect("handshake");
+        peer.restart().await.expect("restart");
+        assert_eq!(peer.port(), port);
+        let second = polling_handshake(port).await.expect("handshake after restart");
+        assert_ne!(first, second, "a fresh server hands out a new sid");
+
+        peer.kill().await.expect("kill");
+        let again = NodePeer::start(peer.options().clone()).await.expect("start on same port");
+        assert_eq!(again.port(), port);
+    })
+    .await
+    .expect("timed out");
+}
+
+#[tokio::test]
+async fn node_peer_websocket_only_refuses_polling() {
+    timeout(SETUP_BUDGET, async {
+        let opts = NodeOptions {
+            transports: NodeTransports::Websocket,
+            ..NodeOptions::default()
+        };
+        let peer = NodePeer::start(opts).await.expect("start node");
+        let resp = http_get(peer.port(), "/socket.io/?EIO=4&transport=polling")
+            .await
+            .expect("GET");
+        assert_eq!(resp.status, 400, "{}", resp.text());
+    })
+    .await
+    .expect("timed out");
+}
+
+#[tokio::test]
+async fn flask_seed_answers_polling_handshake() {
+    timeout(SETUP_BUDGET, async {
+        let mut seed = FlaskSeed::start().await.expect("start flask seed");
+        polling_handshake(seed.port()).await.expect("handshake");
+        let page = http_get(seed.port(), "/").await.expect("GET /");
+        assert_eq!(page.status, 200);
+        assert!(page.text().contains("socket.emit('text_update_request'"));
+        let old = http_get(seed.port(), "/socket.io/?EIO=3&transport=polling")
+            .await
+            .expect("GET EIO=3");
+        assert_eq!(old.status, 400);
+        seed.kill().await.expect("kill");
+    })
+    .await
+    .expect("timed out");
+}
+
+#[tokio::test]
+async fn siox_server_answers_polling_handshake() {
+    timeout(BUDGET, async {
+        let server = SioxServer::start().await.expect("start socketioxide");
+        polling_handshake(server.port()).await.expect("handshake");
+        server.shutdown().await.expect("shutdown");
+    })
+    .await
+    .expect("timed out");
+}
+
+#[tokio::test]
+async fn silent_server_opens_and_never_pings() {
+    timeout(BUDGET, async {
+        let server = SilentServer::start().await.expect("start silent server");
+        assert_eq!(server.connections(), 0);
+        let (mut ws, _) = tokio_tungstenite::connect_async(server.ws_url())
+            .await
+            .expect("websocket handshake");
+        let open = ws.next().await.expect("open packet").expect("frame");
+        let Message::Text(open) = open else {
+            panic!("open packet not text: {open:?}")
+        };
+        assert!(open.starts_with("0{") && open.contains("\"sid\""), "{open}");
+        assert!(open.contains("\"pingInterval\":300"), "{open}");
+        server
+            .wait_for_connections(1, Duration::from_secs(5))
+            .await
+            .expect("counted");
+
+        use futures_util::SinkExt as _;
+        ws.send(Message::text("40")).await.expect("send 40");
+        let ack = ws.next().await.expect("connect ack").expect("frame");
+        assert!(ack.to_text().expect("text").starts_with("40{\"sid\":"), "{ack:?}");
+        // Nothing else arrives: no ping within well over pingInterval + pingTimeout.
+        let silence = timeout(Duration::from_millis(1200), ws.next()).await;
+        assert!(silence.is_err(), "unexpected frame: {silence:?}");
+    })
+    .await
+    .expect("timed out");
+}
