@@ -53,7 +53,10 @@ pub async fn polling_handshake(port: u16) -> anyhow::Result<String> {
     let resp = http_get(port, "/socket.io/?EIO=4&transport=polling").await?;
     let body = resp.text();
     if resp.status != 200 {
-        bail!("polling handshake on port {port}: HTTP {} {body:?}", resp.status);
+        bail!(
+            "polling handshake on port {port}: HTTP {} {body:?}",
+            resp.status
+        );
     }
     if !body.starts_with("0{") || !body.contains("\"sid\"") {
         bail!("polling handshake on port {port}: not an open packet: {body:?}");

@@ -52,7 +52,8 @@ pub fn ensure_node_modules() -> anyhow::Result<PathBuf> {
                 return Ok(());
             }
             let mut npm = Command::new("npm");
-            npm.args(["ci", "--no-audit", "--no-fund"]).current_dir(&dir);
+            npm.args(["ci", "--no-audit", "--no-fund"])
+                .current_dir(&dir);
             run_logged(npm, &peers_dir().join(".node-setup.log"))
                 .context("`npm ci` in tests/peers/node failed (is Node.js/npm installed?)")?;
             fs::write(&stamp, &want).context("writing node_modules stamp")?;
@@ -86,7 +87,8 @@ pub fn ensure_python_venv() -> anyhow::Result<PathBuf> {
             }
             let mut mk = Command::new("python3");
             mk.args(["-m", "venv", ".venv"]).current_dir(&dir);
-            run_logged(mk, &log).context("`python3 -m venv` failed (is python3-venv installed?)")?;
+            run_logged(mk, &log)
+                .context("`python3 -m venv` failed (is python3-venv installed?)")?;
             let mut pip = Command::new(&python);
             pip.args([
                 "-m",
@@ -98,7 +100,8 @@ pub fn ensure_python_venv() -> anyhow::Result<PathBuf> {
                 "requirements.txt",
             ])
             .current_dir(&dir);
-            run_logged(pip, &log).context("pip install -r tests/peers/python/requirements.txt failed")?;
+            run_logged(pip, &log)
+                .context("pip install -r tests/peers/python/requirements.txt failed")?;
             fs::write(&stamp, &want).context("writing venv stamp")?;
             Ok(())
         })?;
@@ -175,12 +178,18 @@ fn run_logged(mut cmd: Command, log: &Path) -> anyhow::Result<()> {
         if Instant::now() > deadline {
             let _ = child.kill();
             let _ = child.wait();
-            bail!("{shown} timed out after {INSTALL_TIMEOUT:?}{}", log_tail(&mut out, start_len));
+            bail!(
+                "{shown} timed out after {INSTALL_TIMEOUT:?}{}",
+                log_tail(&mut out, start_len)
+            );
         }
         std::thread::sleep(Duration::from_millis(100));
     };
     if !status.success() {
-        bail!("{shown} exited with {status}{}", log_tail(&mut out, start_len));
+        bail!(
+            "{shown} exited with {status}{}",
+            log_tail(&mut out, start_len)
+        );
     }
     Ok(())
 }

@@ -18,12 +18,17 @@ const BUDGET: Duration = Duration::from_secs(30);
 #[tokio::test]
 async fn node_peer_answers_polling_handshake() {
     timeout(SETUP_BUDGET, async {
-        let mut peer = NodePeer::start(NodeOptions::default()).await.expect("start node");
+        let mut peer = NodePeer::start(NodeOptions::default())
+            .await
+            .expect("start node");
         let body = polling_handshake(peer.port()).await.expect("handshake");
         assert!(body.contains("\"pingInterval\":25000"), "{body}");
         assert_eq!(peer.url(), format!("http://127.0.0.1:{}", peer.port()));
         peer.kill().await.expect("kill");
-        assert!(http_get(peer.port(), "/").await.is_err(), "still answering after kill");
+        assert!(
+            http_get(peer.port(), "/").await.is_err(),
+            "still answering after kill"
+        );
     })
     .await
     .expect("timed out");
@@ -50,16 +55,22 @@ async fn node_peer_with_recovery_and_options() {
 #[tokio::test]
 async fn node_peer_restarts_on_the_same_port() {
     timeout(SETUP_BUDGET, async {
-        let mut peer = NodePeer::start(NodeOptions::default()).await.expect("start node");
+        let mut peer = NodePeer::start(NodeOptions::default())
+            .await
+            .expect("start node");
         let port = peer.port();
         let first = polling_handshake(port).await.expect("handshake");
         peer.restart().await.expect("restart");
         assert_eq!(peer.port(), port);
-        let second = polling_handshake(port).await.expect("handshake after restart");
+        let second = polling_handshake(port)
+            .await
+            .expect("handshake after restart");
         assert_ne!(first, second, "a fresh server hands out a new sid");
 
         peer.kill().await.expect("kill");
-        let again = NodePeer::start(peer.options().clone()).await.expect("start on same port");
+        let again = NodePeer::start(peer.options().clone())
+            .await
+            .expect("start on same port");
         assert_eq!(again.port(), port);
     })
     .await
@@ -67,17 +78,29 @@ async fn node_peer_restarts_on_the_same_port() {
 }
 
 #[tokio::test]
-async fn node_peer_websocket_only_refuses_polling() {
+async fn node_peer_transport_restrictions() {
     timeout(SETUP_BUDGET, async {
-        let opts = NodeOptions {
+        let ws_only = NodePeer::start(NodeOptions {
             transports: NodeTransports::Websocket,
             ..NodeOptions::default()
-        };
-        let peer = NodePeer::start(opts).await.expect("start node");
-        let resp = http_get(peer.port(), "/socket.io/?EIO=4&transport=polling")
+        })
+        .await
+        .expect("start node (websocket only)");
+        let resp = http_get(ws_only.port(), "/socket.io/?EIO=4&transport=polling")
             .await
             .expect("GET");
         assert_eq!(resp.status, 400, "{}", resp.text());
+
+        let polling_only = NodePeer::start(NodeOptions {
+            transports: NodeTransports::Polling,
+            ..NodeOptions::default()
+        })
+        .await
+        .expect("start node (polling only)");
+        let body = polling_handshake(polling_only.port())
+            .await
+            .expect("handshake");
+        assert!(body.contains("\"upgrades\":[]"), "{body}");
     })
     .await
     .expect("timed out");
@@ -134,10 +157,111 @@ async fn silent_server_opens_and_never_pings() {
         use futures_util::SinkExt as _;
         ws.send(Message::text("40")).await.expect("send 40");
         let ack = ws.next().await.expect("connect ack").expect("frame");
-        assert!(ack.to_text().expect("text").starts_with("40{\"sid\":"), "{ack:?}");
+        assert!(
+            ack.to_text().expect("text").starts_with("40{\"sid\":"),
+            "{ack:?}"
+        );
         // Nothing else arrives: no ping within well over pingInterval + pingTimeout.
         let silence = timeout(Duration::from_millis(1200), ws.next()).await;
         assert!(silence.is_err(), "unexpected frame: {silence:?}");
+    })
+    .await
+    .expect("timed out");
+}
+
+/// Runs `peers/node/probe.js` (the reference JS client) against `url` and
+/// returns what it observed.
+async fn probe(url: &str, helpers: bool) -> serde_json::Value {
+    let mut cmd = tokio::process::Command::new("node");
+    cmd.arg("probe.js")
+        .arg(url)
+        .current_dir(pushdesk_e2e::node_peer_dir())
+        .kill_on_drop(true);
+    if helpers {
+        cmd.arg("--helpers");
+    }
+    let out = timeout(BUDGET, cmd.output())
+        .await
+        .expect("probe.js timed out")
+        .expect("run probe.js");
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        out.status.success(),
+        "probe.js failed: {stdout}\n{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    serde_json::from_str(stdout.trim()).expect("probe.js output is JSON")
+}
+
+/// What the reference client sees from any seed-compatible server: A connects,
+/// then B; A changes the text and sends a notification; B leaves.
+fn assert_seed_semantics(seen: &serde_json::Value) {
+    let notification = serde_json::json!(["send_notification", {
+        "title": "title", "body": "this is push notification.",
+        "icon": "images/icon.png", "tag": "", "data1": 3
+    }]);
+    let a = serde_json::json!([
+        ["count_update", {"user_count": 1}],
+        ["text_update", {"text": ""}],
+        ["count_update", {"user_count": 2}],
+        notification,
+        ["count_update", {"user_count": 1}],
+    ]);
+    let b = serde_json::json!([
+        ["count_update", {"user_count": 2}],
+        ["text_update", {"text": ""}],
+        ["text_update", {"text": "hi"}],
+        notification,
+    ]);
+    assert_eq!(seen["a"], a, "client A");
+    assert_eq!(seen["b"], b, "client B");
+}
+
+fn assert_helpers(seen: &serde_json::Value) {
+    let echo = serde_json::json!([1, {"x": {"bin": [9]}}, "s"]);
+    assert_eq!(
+        seen["echo"], echo,
+        "echo acks every argument, binary included"
+    );
+    let ask = serde_json::json!([["need_ack", {"q": 1}], ["got_ack", "yes", {"q": 1}]]);
+    assert_eq!(seen["ask_ack"], ask);
+    assert_eq!(seen["admin_echo"], serde_json::json!(["adm"]));
+    assert_eq!(seen["kick"], "io server disconnect");
+}
+
+#[tokio::test]
+async fn reference_client_against_node_peer() {
+    timeout(SETUP_BUDGET, async {
+        let peer = NodePeer::start(NodeOptions::default())
+            .await
+            .expect("start node");
+        let seen = probe(&peer.url(), true).await;
+        assert_seed_semantics(&seen);
+        assert_helpers(&seen);
+    })
+    .await
+    .expect("timed out");
+}
+
+#[tokio::test]
+async fn reference_client_against_siox_server() {
+    timeout(SETUP_BUDGET, async {
+        pushdesk_e2e::ensure_node_modules().expect("node_modules for probe.js");
+        let server = SioxServer::start().await.expect("start socketioxide");
+        let seen = probe(&server.url(), true).await;
+        assert_seed_semantics(&seen);
+        assert_helpers(&seen);
+    })
+    .await
+    .expect("timed out");
+}
+
+#[tokio::test]
+async fn reference_client_against_flask_seed() {
+    timeout(SETUP_BUDGET, async {
+        pushdesk_e2e::ensure_node_modules().expect("node_modules for probe.js");
+        let seed = FlaskSeed::start().await.expect("start flask seed");
+        assert_seed_semantics(&probe(&seed.url(), false).await);
     })
     .await
     .expect("timed out");

@@ -1,2 +1,53 @@
-//! `pushdesk` command line (placeholder, being written).
-fn main() {}
+//! `pushdesk`: the command line of the Pushdesk notification hub.
+//!
+//! * `listen`: stay connected to a hub and print every event (`listen.rs`).
+//! * `output.rs`: how an event is printed (one JSON object per line, or text). Pure.
+//! * `connect.rs`: the connection flags shared by every command.
+
+mod connect;
+mod listen;
+mod output;
+
+use clap::{Parser, Subcommand};
+use tracing_subscriber::EnvFilter;
+
+/// Pushdesk: a desktop notification hub over Socket.IO.
+#[derive(Debug, Parser)]
+#[command(name = "pushdesk", version, about, long_about = None)]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+enum Command {
+    /// Stay connected to a hub (reconnecting as needed) and print every event it sends.
+    Listen(listen::Args),
+}
+
+fn main() -> std::process::ExitCode {
+    tracing_subscriber::fmt()
+        .with_env_filter(EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new("warn,pushdesk=info")))
+        .with_writer(std::io::stderr)
+        .init();
+    let cli = Cli::parse();
+    let runtime = match tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build() {
+        Ok(rt) => rt,
+        Err(e) => {
+            eprintln!("error: cannot start the async runtime: {e}");
+            return std::process::ExitCode::FAILURE;
+        }
+    };
+    let result = runtime.block_on(async {
+        match cli.command {
+            Command::Listen(args) => listen::run(args).await,
+        }
+    });
+    match result {
+        Ok(()) => std::process::ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("error: {e:#}");
+            std::process::ExitCode::FAILURE
+        }
+    }
+}

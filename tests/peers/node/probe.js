@@ -17,7 +17,8 @@ const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
 async function client(nsp = "") {
   const socket = io(url + nsp, opts);
   socket.log = [];
-  socket.onAny((event, ...args) => socket.log.push([event, ...args]));
+  // An ack callback (a function) is left out of the record.
+  socket.onAny((event, ...args) => socket.log.push([event, ...args.filter((x) => typeof x !== "function")]));
   await new Promise((resolve, reject) => {
     socket.once("connect", resolve);
     socket.once("connect_error", reject);

@@ -67,13 +67,19 @@ impl FlaskSeed {
         loop {
             if let Some(status) = child.try_wait()? {
                 tokio::time::sleep(Duration::from_millis(50)).await;
-                bail!("seed_app.py exited with {status} before answering; output:{}", tail.render());
+                bail!(
+                    "seed_app.py exited with {status} before answering; output:{}",
+                    tail.render()
+                );
             }
             // Werkzeug logs this once *it* holds the port: a 200 before that
             // could come from another test's server that took the port.
             if !tail.contains(&format!("Running on http://127.0.0.1:{port}")) {
                 if Instant::now() >= deadline {
-                    bail!("seed_app.py did not bind within {READY_TIMEOUT:?}; output:{}", tail.render());
+                    bail!(
+                        "seed_app.py did not bind within {READY_TIMEOUT:?}; output:{}",
+                        tail.render()
+                    );
                 }
                 tokio::time::sleep(Duration::from_millis(50)).await;
                 continue;

@@ -51,11 +51,20 @@ impl<'de> Deserialize<'de> for Args {
     }
 }
 
-/// The seed's global state.
-#[derive(Default)]
+/// The seed's global state. `text` is whatever JSON a client last sent as
+/// `text`, like the seed (which does not check its type).
 struct Hub {
     user_count: i64,
-    text: String,
+    text: Json,
+}
+
+impl Default for Hub {
+    fn default() -> Self {
+        Hub {
+            user_count: 0,
+            text: Json::from(""),
+        }
+    }
 }
 
 type SharedHub = Arc<Mutex<Hub>>;
@@ -77,7 +86,9 @@ fn register_root(io: &SocketIo, hub: SharedHub) {
                 h.user_count += 1;
                 (h.user_count, h.text.clone())
             };
-            io.emit("count_update", &json!({ "user_count": count })).await.ok();
+            io.emit("count_update", &json!({ "user_count": count }))
+                .await
+                .ok();
             s.emit("text_update", &json!({ "text": text })).ok();
 
             let h = hub.clone();
@@ -87,37 +98,54 @@ fn register_root(io: &SocketIo, hub: SharedHub) {
                     h.user_count -= 1;
                     h.user_count
                 };
-                io.emit("count_update", &json!({ "user_count": count })).await.ok();
+                io.emit("count_update", &json!({ "user_count": count }))
+                    .await
+                    .ok();
             });
 
             let h = hub.clone();
-            s.on("text_update_request", move |s: SocketRef, Data::<Json>(req)| async move {
-                let text = req["text"].as_str().unwrap_or_default().to_owned();
-                lock(&h).text = text.clone();
-                s.broadcast().emit("text_update", &json!({ "text": text })).await.ok();
-            });
+            s.on(
+                "text_update_request",
+                move |s: SocketRef, Data::<Json>(req)| async move {
+                    // Like the seed: a request without `text` fails and changes nothing.
+                    let Some(text) = req.get("text").cloned() else {
+                        return;
+                    };
+                    lock(&h).text = text.clone();
+                    s.broadcast()
+                        .emit("text_update", &json!({ "text": text }))
+                        .await
+                        .ok();
+                },
+            );
 
-            s.on("send_notification_request", async |io: SocketIo, Data::<Json>(req)| {
-                let notification = json!({
-                    "title": req["text"],
-                    "body": "this is push notification.",
-                    "icon": "images/icon.png",
-                    "tag": "",
-                    "data1": req["num"],
-                });
-                io.emit("send_notification", &notification).await.ok();
-            });
+            s.on(
+                "send_notification_request",
+                async |io: SocketIo, Data::<Json>(req)| {
+                    let notification = json!({
+                        "title": req["text"],
+                        "body": "this is push notification.",
+                        "icon": "images/icon.png",
+                        "tag": "",
+                        "data1": req["num"],
+                    });
+                    io.emit("send_notification", &notification).await.ok();
+                },
+            );
 
             s.on("echo", echo);
 
-            s.on("ask_ack", async |s: SocketRef, Data::<Args>(args), ack: AckSender| {
-                if let Ok(reply) = s.emit_with_ack::<_, Args>("need_ack", &args) {
-                    ack.send(&Args::default()).ok();
-                    if let Ok(got) = reply.await {
-                        s.emit("got_ack", &got).ok();
+            s.on(
+                "ask_ack",
+                async |s: SocketRef, Data::<Args>(args), ack: AckSender| {
+                    if let Ok(reply) = s.emit_with_ack::<_, Args>("need_ack", &args) {
+                        ack.send(&Args::default()).ok();
+                        if let Ok(got) = reply.await {
+                            s.emit("got_ack", &got).ok();
+                        }
                     }
-                }
-            });
+                },
+            );
 
             s.on("kick", async |s: SocketRef, ack: AckSender| {
                 ack.send(&Args::default()).ok();
@@ -195,7 +223,10 @@ impl SioxServer {
         }
         if let Some(task) = self.task.take() {
             let abort = task.abort_handle();
-            if tokio::time::timeout(Duration::from_secs(5), task).await.is_err() {
+            if tokio::time::timeout(Duration::from_secs(5), task)
+                .await
+                .is_err()
+            {
                 abort.abort();
             }
         }

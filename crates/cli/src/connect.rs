@@ -1,0 +1,63 @@
+//! Connection flags every command shares (`--server`, `--token`, TLS,
+//! transport) and how they become a client builder.
+
+use std::path::PathBuf;
+
+use anyhow::Context as _;
+use clap::ValueEnum;
+use pushdesk_socketio::{ClientBuilder, TransportMode, json};
+
+/// Where the hub is and how to reach it.
+#[derive(Debug, clap::Args)]
+pub struct ConnectArgs {
+    /// Hub URL (http, https, ws or wss). A path selects a Socket.IO namespace.
+    #[arg(long, env = "PUSHDESK_SERVER", default_value = "http://127.0.0.1:5000")]
+    pub server: String,
+    /// Access token, sent as `{"token": …}` in the Socket.IO auth payload.
+    #[arg(long, env = "PUSHDESK_TOKEN", hide_env_values = true)]
+    pub token: Option<String>,
+    /// Transport: auto (WebSocket, else long-polling), websocket, polling, or
+    /// polling-upgrade (long-polling, then upgrade like the browser client).
+    #[arg(long, value_enum, default_value_t = Transport::Auto)]
+    pub transport: Transport,
+    /// Extra CA certificate (PEM file) to trust, for a self-hosted hub.
+    #[arg(long, value_name = "FILE")]
+    pub ca_cert: Option<PathBuf>,
+    /// Accept any TLS certificate, self-signed included. Only for a hub you
+    /// control: anyone in the middle could read the traffic.
+    #[arg(long)]
+    pub insecure: bool,
+}
+
+/// `--transport` values.
+#[derive(Debug, Clone, Copy, ValueEnum)]
+pub enum Transport {
+    /// WebSocket, falling back to long-polling.
+    Auto,
+    /// WebSocket only.
+    Websocket,
+    /// HTTP long-polling only.
+    Polling,
+    /// Long-polling, then upgrade to WebSocket.
+    PollingUpgrade,
+}
+
+impl ConnectArgs {
+    /// A client builder for these flags.
+    pub fn builder(&self) -> anyhow::Result<ClientBuilder> {
+        let mut b = ClientBuilder::new(&self.server).transport(match self.transport {
+            Transport::Auto => TransportMode::Auto,
+            Transport::Websocket => TransportMode::WebSocket,
+            Transport::Polling => TransportMode::Polling,
+            Transport::PollingUpgrade => TransportMode::PollingThenUpgrade,
+        });
+        if let Some(token) = &self.token {
+            b = b.auth(json!({ "token": token }));
+        }
+        if let Some(path) = &self.ca_cert {
+            let pem = std::fs::read(path).with_context(|| format!("reading CA certificate {}", path.display()))?;
+            b = b.add_root_certificate_pem(pem);
+        }
+        Ok(b.danger_accept_invalid_certs(self.insecure))
+    }
+}
