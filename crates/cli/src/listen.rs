@@ -28,22 +28,12 @@ pub async fn run(args: Args) -> anyhow::Result<()> {
         tokio::select! {
             event = events.next() => {
                 let Some(event) = event else { break };
-                match event {
-                    SocketEvent::Event(ev) => {
-                        let line = output::line(&ev.name, &ev.payload, args.json);
-                        let mut out = stdout.lock();
-                        if writeln!(out, "{line}").and_then(|()| out.flush()).is_err() {
-                            // stdout closed (e.g. piped into `head`): nothing left to do.
-                            break;
-                        }
+                if let Some(line) = handle(event, args.json)? {
+                    let mut out = stdout.lock();
+                    if writeln!(out, "{line}").and_then(|()| out.flush()).is_err() {
+                        // stdout closed (e.g. piped into `head`): nothing left to do.
+                        break;
                     }
-                    SocketEvent::Connected { sid, recovered } => info!(%sid, recovered, "namespace connected"),
-                    SocketEvent::ConnectError(data) => {
-                        let message = data.get("message").and_then(|m| m.as_str()).map(str::to_owned).unwrap_or_else(|| data.to_string());
-                        client.disconnect().await;
-                        bail!("the hub refused the connection: {message}");
-                    }
-                    SocketEvent::Disconnected(reason) => info!(%reason, "namespace disconnected"),
                 }
             }
             changed = states.changed() => {
@@ -51,6 +41,12 @@ pub async fn run(args: Args) -> anyhow::Result<()> {
                 let state = states.borrow_and_update().clone();
                 info!(%state, "connection");
                 if let ConnectionState::Disconnected { reason } = state {
+                    // What the namespace reported last explains it best (a refusal, say).
+                    while let Some(event) = events.try_next() {
+                        if let Some(line) = handle(event, args.json)? {
+                            let _ = writeln!(stdout.lock(), "{line}");
+                        }
+                    }
                     bail!("disconnected: {reason}");
                 }
             }
@@ -61,4 +57,18 @@ pub async fn run(args: Args) -> anyhow::Result<()> {
         }
     }
     Ok(())
+}
+
+/// What one namespace event prints (if anything); a refusal is an error.
+fn handle(event: SocketEvent, json: bool) -> anyhow::Result<Option<String>> {
+    match event {
+        SocketEvent::Event(ev) => return Ok(Some(output::line(&ev.name, &ev.payload, json))),
+        SocketEvent::Connected { sid, recovered } => info!(%sid, recovered, "namespace connected"),
+        SocketEvent::ConnectError(data) => {
+            let message = data.get("message").and_then(|m| m.as_str()).map_or_else(|| data.to_string(), str::to_owned);
+            bail!("the hub refused the connection: {message}");
+        }
+        SocketEvent::Disconnected(reason) => info!(%reason, "namespace disconnected"),
+    }
+    Ok(None)
 }
