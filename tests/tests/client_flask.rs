@@ -1,6 +1,7 @@
 //! The client against the seed's own Flask-SocketIO app (seed 000, run
 //! unchanged from a venv): Flask emits `count_update` and `text_update`
 //! BEFORE its CONNECT ack, and refuses namespaces with a bare string.
+#![allow(clippy::unwrap_used, clippy::expect_used)] // test code: a panic is the failure report
 
 mod common;
 
@@ -71,14 +72,30 @@ async fn refused_namespace_with_a_bare_string() {
 async fn seed_app_over_polling_and_upgrade() {
     bounded(async {
         let server = FlaskSeed::start().await.expect("flask seed starts");
-        for (mode, kind) in [(TransportMode::Polling, TransportKind::Polling), (TransportMode::PollingThenUpgrade, TransportKind::WebSocket)] {
-            let (client, s, mut e) = ClientBuilder::new(server.url()).transport(mode).connect().unwrap();
+        for (mode, kind) in [
+            (TransportMode::Polling, TransportKind::Polling),
+            (TransportMode::PollingThenUpgrade, TransportKind::WebSocket),
+        ] {
+            let (client, s, mut e) = ClientBuilder::new(server.url())
+                .transport(mode)
+                .connect()
+                .unwrap();
             connected(&mut e).await;
             event_named(&mut e, "text_update").await;
-            s.emit("send_notification_request", json!({"text": format!("{mode:?}"), "num": 1})).unwrap();
+            s.emit(
+                "send_notification_request",
+                json!({"text": format!("{mode:?}"), "num": 1}),
+            )
+            .unwrap();
             let (ev, _) = event_named(&mut e, "send_notification").await;
-            assert_eq!(ev.payload.first().and_then(|v| v.get("title")), Some(&json!(format!("{mode:?}"))));
-            state_where(&client, |st| *st == pushdesk_socketio::ConnectionState::Connected { transport: kind }).await;
+            assert_eq!(
+                ev.payload.first().and_then(|v| v.get("title")),
+                Some(&json!(format!("{mode:?}")))
+            );
+            state_where(&client, |st| {
+                *st == pushdesk_socketio::ConnectionState::Connected { transport: kind }
+            })
+            .await;
             client.disconnect().await;
         }
     })

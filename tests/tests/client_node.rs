@@ -2,6 +2,7 @@
 //! started for real on 127.0.0.1: the seed's events, acks both ways, binary,
 //! namespaces, connect errors, server-initiated disconnects, restarts,
 //! connection state recovery, and every transport mode.
+#![allow(clippy::unwrap_used, clippy::expect_used)] // test code: a panic is the failure report
 
 mod common;
 
@@ -10,12 +11,14 @@ use std::time::Duration;
 use common::*;
 use pushdesk_e2e::{NodeOptions, NodePeer, NodeTransports};
 use pushdesk_socketio::{
-    Bytes, ClientBuilder, ConnectionState, DisconnectReason, Error, Payload, ReconnectPolicy, SocketEvent, TransportKind,
-    TransportMode, json, placeholder,
+    Bytes, ClientBuilder, ConnectionState, DisconnectReason, Error, Payload, ReconnectPolicy,
+    SocketEvent, TransportKind, TransportMode, json, placeholder,
 };
 
 async fn node() -> NodePeer {
-    NodePeer::start(NodeOptions::default()).await.expect("node peer starts")
+    NodePeer::start(NodeOptions::default())
+        .await
+        .expect("node peer starts")
 }
 
 #[tokio::test]
@@ -67,8 +70,18 @@ async fn acks_both_ways_and_ack_timeout() {
         let (_c, s, mut e) = ClientBuilder::new(server.url()).connect().unwrap();
         connected(&mut e).await;
 
-        let reply = s.emit_with_ack("echo", vec![json!(1), json!({"a": [true, null]}), json!("x")], WAIT).await.unwrap();
-        assert_eq!(reply.args, vec![json!(1), json!({"a": [true, null]}), json!("x")]);
+        let reply = s
+            .emit_with_ack(
+                "echo",
+                vec![json!(1), json!({"a": [true, null]}), json!("x")],
+                WAIT,
+            )
+            .await
+            .unwrap();
+        assert_eq!(
+            reply.args,
+            vec![json!(1), json!({"a": [true, null]}), json!("x")]
+        );
 
         // The server asks us for an ack; we answer; it reports what we said.
         s.emit("ask_ack", json!({"q": 42})).unwrap();
@@ -82,7 +95,10 @@ async fn acks_both_ways_and_ack_timeout() {
 
         // No handler on the server: the ack never comes.
         let started = tokio::time::Instant::now();
-        let err = s.emit_with_ack("nobody_listens", (), Duration::from_millis(300)).await.unwrap_err();
+        let err = s
+            .emit_with_ack("nobody_listens", (), Duration::from_millis(300))
+            .await
+            .unwrap_err();
         assert!(matches!(err, Error::AckTimeout(_)), "{err}");
         assert!(started.elapsed() >= Duration::from_millis(300));
         // The connection is still fine afterwards.
@@ -100,8 +116,18 @@ async fn binary_attachments_both_ways() {
 
         let a = Bytes::from_static(&[0, 1, 2, 255]);
         let b = Bytes::from(vec![9u8; 100_000]);
-        let payload = Payload::with_binary(vec![placeholder(0), json!({"nested": placeholder(1), "n": 5}), json!("text")], vec![a.clone(), b.clone()]);
-        let reply = s.emit_with_ack("echo", payload.clone(), WAIT).await.unwrap();
+        let payload = Payload::with_binary(
+            vec![
+                placeholder(0),
+                json!({"nested": placeholder(1), "n": 5}),
+                json!("text"),
+            ],
+            vec![a.clone(), b.clone()],
+        );
+        let reply = s
+            .emit_with_ack("echo", payload.clone(), WAIT)
+            .await
+            .unwrap();
         assert_eq!(reply.binary.len(), 2);
         assert_eq!(reply.attachment(&reply.args[0]), Some(&a));
         assert_eq!(reply.attachment(&reply.args[1]["nested"]), Some(&b));
@@ -110,8 +136,18 @@ async fn binary_attachments_both_ways() {
 
         s.emit("binary_hello", ()).unwrap();
         let (ev, _) = event_named(&mut e, "binary_hello").await;
-        assert_eq!(ev.payload.attachment(&ev.payload.args[0]).map(|b| b.to_vec()), Some(vec![1, 2, 3]));
-        assert_eq!(ev.payload.attachment(&ev.payload.args[1]["nested"]).map(|b| b.to_vec()), Some(vec![4, 5]));
+        assert_eq!(
+            ev.payload
+                .attachment(&ev.payload.args[0])
+                .map(|b| b.to_vec()),
+            Some(vec![1, 2, 3])
+        );
+        assert_eq!(
+            ev.payload
+                .attachment(&ev.payload.args[1]["nested"])
+                .map(|b| b.to_vec()),
+            Some(vec![4, 5])
+        );
         assert_eq!(ev.payload.args[2], json!("text"));
     })
     .await;
@@ -121,24 +157,35 @@ async fn binary_attachments_both_ways() {
 async fn namespaces_multiplex_and_connect_errors() {
     bounded(async {
         let server = node().await;
-        let (client, root, mut root_events) = ClientBuilder::new(server.url()).auth(json!({"token": "wrong"})).connect().unwrap();
+        let (client, root, mut root_events) = ClientBuilder::new(server.url())
+            .auth(json!({"token": "wrong"}))
+            .connect()
+            .unwrap();
         connected(&mut root_events).await;
 
         let (admin, mut admin_events) = client.socket("/admin");
         connected(&mut admin_events).await;
-        let reply = admin.emit_with_ack("echo", json!("from admin"), WAIT).await.unwrap();
+        let reply = admin
+            .emit_with_ack("echo", json!("from admin"), WAIT)
+            .await
+            .unwrap();
         assert_eq!(reply.first(), Some(&json!("from admin")));
 
         // Middleware refusal: an object with message and data.
         let (_secure, mut secure_events) = client.socket("/secure");
         match next(&mut secure_events).await {
-            SocketEvent::ConnectError(data) => assert_eq!(data, json!({"message": "not authorized", "data": {"code": 401}})),
+            SocketEvent::ConnectError(data) => assert_eq!(
+                data,
+                json!({"message": "not authorized", "data": {"code": 401}})
+            ),
             other => panic!("expected a connect error, got {other:?}"),
         }
         // Unknown namespace: Node's own refusal.
         let (_nope, mut nope_events) = client.socket("/nope");
         match next(&mut nope_events).await {
-            SocketEvent::ConnectError(data) => assert_eq!(data["message"], json!("Invalid namespace")),
+            SocketEvent::ConnectError(data) => {
+                assert_eq!(data["message"], json!("Invalid namespace"))
+            }
             other => panic!("expected a connect error, got {other:?}"),
         }
         // The other namespaces are unaffected.
@@ -146,7 +193,10 @@ async fn namespaces_multiplex_and_connect_errors() {
         assert!(admin.emit_with_ack("echo", json!(2), WAIT).await.is_ok());
 
         // The right token, evaluated per connection.
-        let (c2, _s, mut e2) = ClientBuilder::new(format!("{}/secure", server.url())).auth_fn(|| json!({"token": "s3cret"})).connect().unwrap();
+        let (c2, _s, mut e2) = ClientBuilder::new(format!("{}/secure", server.url()))
+            .auth_fn(|| json!({"token": "s3cret"}))
+            .connect()
+            .unwrap();
         connected(&mut e2).await;
         c2.disconnect().await;
     })
@@ -157,7 +207,10 @@ async fn namespaces_multiplex_and_connect_errors() {
 async fn server_initiated_disconnect_is_final() {
     bounded(async {
         let server = node().await;
-        let (client, s, mut e) = ClientBuilder::new(server.url()).reconnect(fast_reconnect()).connect().unwrap();
+        let (client, s, mut e) = ClientBuilder::new(server.url())
+            .reconnect(fast_reconnect())
+            .connect()
+            .unwrap();
         connected(&mut e).await;
         s.emit("kick", ()).unwrap();
         loop {
@@ -171,11 +224,22 @@ async fn server_initiated_disconnect_is_final() {
                 other => panic!("unexpected {other:?}"),
             }
         }
-        let state = state_where(&client, |s| matches!(s, ConnectionState::Disconnected { .. })).await;
-        assert_eq!(state, ConnectionState::Disconnected { reason: DisconnectReason::IoServerDisconnect });
+        let state = state_where(&client, |s| {
+            matches!(s, ConnectionState::Disconnected { .. })
+        })
+        .await;
+        assert_eq!(
+            state,
+            ConnectionState::Disconnected {
+                reason: DisconnectReason::IoServerDisconnect
+            }
+        );
         // It stays down: no reconnection within several backoff periods.
         tokio::time::sleep(Duration::from_millis(800)).await;
-        assert!(matches!(client.state(), ConnectionState::Disconnected { .. }));
+        assert!(matches!(
+            client.state(),
+            ConnectionState::Disconnected { .. }
+        ));
         assert!(matches!(s.emit("x", ()), Err(Error::Closed) | Ok(())));
     })
     .await;
@@ -185,7 +249,10 @@ async fn server_initiated_disconnect_is_final() {
 async fn reconnects_after_server_restart_and_flushes_the_offline_buffer() {
     bounded(async {
         let mut server = node().await;
-        let (client, s, mut e) = ClientBuilder::new(server.url()).reconnect(fast_reconnect()).connect().unwrap();
+        let (client, s, mut e) = ClientBuilder::new(server.url())
+            .reconnect(fast_reconnect())
+            .connect()
+            .unwrap();
         connected(&mut e).await;
 
         server.kill().await.unwrap();
@@ -199,14 +266,25 @@ async fn reconnects_after_server_restart_and_flushes_the_offline_buffer() {
                 other => panic!("unexpected {other:?}"),
             }
         }
-        let state = state_where(&client, |s| matches!(s, ConnectionState::Reconnecting { attempt, .. } if *attempt >= 2)).await;
+        let state = state_where(
+            &client,
+            |s| matches!(s, ConnectionState::Reconnecting { attempt, .. } if *attempt >= 2),
+        )
+        .await;
         assert!(matches!(state, ConnectionState::Reconnecting { .. }));
 
         // Emitted while down: buffered, sent once the namespace is back.
         s.emit("echo_event", json!("sent while offline")).unwrap();
         let pending_ack = tokio::spawn({
             let s = s.clone();
-            async move { s.emit_with_ack("echo", json!("acked after restart"), Duration::from_secs(30)).await }
+            async move {
+                s.emit_with_ack(
+                    "echo",
+                    json!("acked after restart"),
+                    Duration::from_secs(30),
+                )
+                .await
+            }
         });
 
         server.restart().await.unwrap();
@@ -235,12 +313,21 @@ async fn offline_buffer_is_bounded() {
         assert!(matches!(err, Error::BufferFull(2)), "{err}");
         assert!(err.to_string().contains("send buffer full"));
         // Nobody listens there: attempts keep failing, spaced out, never back to back.
-        let state = state_where(&client, |s| matches!(s, ConnectionState::Reconnecting { attempt, .. } if *attempt >= 3)).await;
+        let state = state_where(
+            &client,
+            |s| matches!(s, ConnectionState::Reconnecting { attempt, .. } if *attempt >= 3),
+        )
+        .await;
         if let ConnectionState::Reconnecting { delay, .. } = state {
             assert!(delay >= Duration::from_millis(50));
         }
         client.disconnect().await;
-        assert!(matches!(client.state(), ConnectionState::Disconnected { reason: DisconnectReason::IoClientDisconnect }));
+        assert!(matches!(
+            client.state(),
+            ConnectionState::Disconnected {
+                reason: DisconnectReason::IoClientDisconnect
+            }
+        ));
         assert!(matches!(s.emit("d", ()), Err(Error::Closed)));
     })
     .await;
@@ -249,10 +336,23 @@ async fn offline_buffer_is_bounded() {
 #[tokio::test]
 async fn connection_state_recovery_delivers_missed_packets() {
     bounded(async {
-        let server = NodePeer::start(NodeOptions { recovery: true, ..Default::default() }).await.unwrap();
+        let server = NodePeer::start(NodeOptions {
+            recovery: true,
+            ..Default::default()
+        })
+        .await
+        .unwrap();
         // Reconnect only after the server's "missed" broadcast (200 ms after the drop).
-        let policy = ReconnectPolicy { delay: Duration::from_millis(600), delay_max: Duration::from_millis(600), randomization: 0.0, ..Default::default() };
-        let (_c, s, mut e) = ClientBuilder::new(server.url()).reconnect(policy).connect().unwrap();
+        let policy = ReconnectPolicy {
+            delay: Duration::from_millis(600),
+            delay_max: Duration::from_millis(600),
+            randomization: 0.0,
+            ..Default::default()
+        };
+        let (_c, s, mut e) = ClientBuilder::new(server.url())
+            .reconnect(policy)
+            .connect()
+            .unwrap();
         let (sid, recovered) = connected(&mut e).await;
         assert!(!recovered);
         // Offsets the server appends are consumed, not shown as arguments.
@@ -267,7 +367,10 @@ async fn connection_state_recovery_delivers_missed_packets() {
                     assert!(reason.will_reconnect());
                     saw_disconnect = true;
                 }
-                SocketEvent::Connected { sid: new_sid, recovered } => {
+                SocketEvent::Connected {
+                    sid: new_sid,
+                    recovered,
+                } => {
                     assert!(saw_disconnect);
                     assert!(recovered, "the session must be recovered");
                     assert_eq!(new_sid, sid, "a recovered session keeps its sid");
@@ -287,13 +390,20 @@ async fn exercise(url: String, mode: TransportMode, expect: TransportKind) {
     let (client, s, mut e) = ClientBuilder::new(url).transport(mode).connect().unwrap();
     connected(&mut e).await;
     event_named(&mut e, "text_update").await;
-    s.emit("text_update_request", json!({"text": "over polling"})).unwrap();
-    let bin = Payload::with_binary(vec![placeholder(0), json!("é")], vec![Bytes::from_static(&[0xde, 0xad, 0xbe, 0xef])]);
+    s.emit("text_update_request", json!({"text": "over polling"}))
+        .unwrap();
+    let bin = Payload::with_binary(
+        vec![placeholder(0), json!("é")],
+        vec![Bytes::from_static(&[0xde, 0xad, 0xbe, 0xef])],
+    );
     for i in 0..20 {
         let reply = s.emit_with_ack("echo", bin.clone(), WAIT).await.unwrap();
         assert_eq!(reply, bin, "round trip {i}");
     }
-    state_where(&client, |s| *s == ConnectionState::Connected { transport: expect }).await;
+    state_where(&client, |s| {
+        *s == ConnectionState::Connected { transport: expect }
+    })
+    .await;
     // Still works after the (possible) upgrade.
     let reply = s.emit_with_ack("echo", json!("after"), WAIT).await.unwrap();
     assert_eq!(reply.first(), Some(&json!("after")));
@@ -303,7 +413,12 @@ async fn exercise(url: String, mode: TransportMode, expect: TransportKind) {
 #[tokio::test]
 async fn polling_only_transport() {
     bounded(async {
-        let server = NodePeer::start(NodeOptions { transports: NodeTransports::Polling, ..Default::default() }).await.unwrap();
+        let server = NodePeer::start(NodeOptions {
+            transports: NodeTransports::Polling,
+            ..Default::default()
+        })
+        .await
+        .unwrap();
         exercise(server.url(), TransportMode::Polling, TransportKind::Polling).await;
         // Auto falls back to polling where WebSocket is refused.
         exercise(server.url(), TransportMode::Auto, TransportKind::Polling).await;
@@ -315,7 +430,45 @@ async fn polling_only_transport() {
 async fn polling_upgrades_to_websocket() {
     bounded(async {
         let server = node().await;
-        exercise(server.url(), TransportMode::PollingThenUpgrade, TransportKind::WebSocket).await;
+        exercise(
+            server.url(),
+            TransportMode::PollingThenUpgrade,
+            TransportKind::WebSocket,
+        )
+        .await;
+    })
+    .await;
+}
+
+#[tokio::test]
+async fn auth_is_evaluated_again_on_every_reconnect() {
+    use std::sync::Arc;
+    use std::sync::atomic::{AtomicU64, Ordering};
+    bounded(async {
+        let mut server = node().await;
+        let calls = Arc::new(AtomicU64::new(0));
+        let counter = calls.clone();
+        let (_client, s, mut e) = ClientBuilder::new(format!("{}/secure", server.url()))
+            .reconnect(fast_reconnect())
+            .auth_fn(move || json!({"token": "s3cret", "n": counter.fetch_add(1, Ordering::SeqCst) + 1}))
+            .connect()
+            .unwrap();
+        connected(&mut e).await;
+        let first = s.emit_with_ack("whoami", (), WAIT).await.unwrap();
+        assert_eq!(first.first(), Some(&json!({"token": "s3cret", "n": 1})));
+
+        server.kill().await.unwrap();
+        server.restart().await.unwrap();
+        loop {
+            if let SocketEvent::Connected { .. } = next(&mut e).await {
+                break;
+            }
+        }
+        // The server admitted the reconnection with a freshly computed payload.
+        let again = s.emit_with_ack("whoami", (), WAIT).await.unwrap();
+        let n = again.first().and_then(|v| v["n"].as_u64()).unwrap();
+        assert!(n >= 2, "auth was not re-evaluated: {again:?}");
+        assert_eq!(n, calls.load(Ordering::SeqCst));
     })
     .await;
 }

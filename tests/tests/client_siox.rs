@@ -1,5 +1,6 @@
 //! The client against socketioxide (the Rust server our hub is built on),
 //! in process.
+#![allow(clippy::unwrap_used, clippy::expect_used)] // test code: a panic is the failure report
 
 mod common;
 
@@ -12,22 +13,49 @@ async fn seed_events_acks_and_namespaces() {
     bounded(async {
         let server = SioxServer::start().await.expect("socketioxide starts");
         for mode in [TransportMode::WebSocket, TransportMode::Polling] {
-            let (client, s, mut e) = ClientBuilder::new(server.url()).transport(mode).connect().unwrap();
+            let (client, s, mut e) = ClientBuilder::new(server.url())
+                .transport(mode)
+                .connect()
+                .unwrap();
             connected(&mut e).await;
             let (ev, _) = event_named(&mut e, "count_update").await;
-            assert!(ev.payload.first().and_then(|v| v.get("user_count")).is_some());
+            assert!(
+                ev.payload
+                    .first()
+                    .and_then(|v| v.get("user_count"))
+                    .is_some()
+            );
             event_named(&mut e, "text_update").await;
 
-            let (b, sb, mut eb) = ClientBuilder::new(server.url()).transport(mode).connect().unwrap();
+            let (b, sb, mut eb) = ClientBuilder::new(server.url())
+                .transport(mode)
+                .connect()
+                .unwrap();
             connected(&mut eb).await;
-            s.emit("text_update_request", json!({"text": format!("hi {mode:?}")})).unwrap();
-            event_with(&mut eb, "text_update", &json!({"text": format!("hi {mode:?}")})).await;
+            s.emit(
+                "text_update_request",
+                json!({"text": format!("hi {mode:?}")}),
+            )
+            .unwrap();
+            event_with(
+                &mut eb,
+                "text_update",
+                &json!({"text": format!("hi {mode:?}")}),
+            )
+            .await;
 
-            sb.emit("send_notification_request", json!({"text": "n", "num": 1})).unwrap();
+            sb.emit("send_notification_request", json!({"text": "n", "num": 1}))
+                .unwrap();
             let (ev, _) = event_named(&mut e, "send_notification").await;
-            assert_eq!(ev.payload.first().and_then(|v| v.get("data1")), Some(&json!(1)));
+            assert_eq!(
+                ev.payload.first().and_then(|v| v.get("data1")),
+                Some(&json!(1))
+            );
 
-            let reply = s.emit_with_ack("echo", vec![json!("a"), json!({"b": 2})], WAIT).await.unwrap();
+            let reply = s
+                .emit_with_ack("echo", vec![json!("a"), json!({"b": 2})], WAIT)
+                .await
+                .unwrap();
             assert_eq!(reply.args, vec![json!("a"), json!({"b": 2})]);
 
             s.emit("ask_ack", json!("q")).unwrap();
@@ -38,7 +66,10 @@ async fn seed_events_acks_and_namespaces() {
 
             let (admin, mut ae) = client.socket("/admin");
             connected(&mut ae).await;
-            let reply = admin.emit_with_ack("echo", json!("admin"), WAIT).await.unwrap();
+            let reply = admin
+                .emit_with_ack("echo", json!("admin"), WAIT)
+                .await
+                .unwrap();
             assert_eq!(reply.first(), Some(&json!("admin")));
             b.disconnect().await;
             client.disconnect().await;

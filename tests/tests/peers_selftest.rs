@@ -1,5 +1,6 @@
 //! Self-test of the peers: each one starts and answers an Engine.IO v4
 //! handshake on loopback.
+#![allow(clippy::unwrap_used, clippy::expect_used)] // test code: a panic is the failure report
 
 use std::time::Duration;
 

@@ -55,7 +55,8 @@ impl ConnectArgs {
             b = b.auth(json!({ "token": token }));
         }
         if let Some(path) = &self.ca_cert {
-            let pem = std::fs::read(path).with_context(|| format!("reading CA certificate {}", path.display()))?;
+            let pem = std::fs::read(path)
+                .with_context(|| format!("reading CA certificate {}", path.display()))?;
             b = b.add_root_certificate_pem(pem);
         }
         Ok(b.danger_accept_invalid_certs(self.insecure))

@@ -65,7 +65,10 @@ fn handle(event: SocketEvent, json: bool) -> anyhow::Result<Option<String>> {
         SocketEvent::Event(ev) => return Ok(Some(output::line(&ev.name, &ev.payload, json))),
         SocketEvent::Connected { sid, recovered } => info!(%sid, recovered, "namespace connected"),
         SocketEvent::ConnectError(data) => {
-            let message = data.get("message").and_then(|m| m.as_str()).map_or_else(|| data.to_string(), str::to_owned);
+            let message = data
+                .get("message")
+                .and_then(|m| m.as_str())
+                .map_or_else(|| data.to_string(), str::to_owned);
             bail!("the hub refused the connection: {message}");
         }
         SocketEvent::Disconnected(reason) => info!(%reason, "namespace disconnected"),

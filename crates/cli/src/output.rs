@@ -37,13 +37,26 @@ mod tests {
         let l = line("send_notification", &p, true);
         assert!(!l.contains('\n'));
         let v: Value = serde_json::from_str(&l).unwrap();
-        assert_eq!(v, json!({"event": "send_notification", "data": {"title": "a\nb", "body": "日本語"}}));
+        assert_eq!(
+            v,
+            json!({"event": "send_notification", "data": {"title": "a\nb", "body": "日本語"}})
+        );
     }
 
     #[test]
     fn data_shapes() {
         assert_eq!(data(&Payload::default()), Value::Null);
-        assert_eq!(data(&Payload::new(vec![json!(1), json!("x")])), json!([1, "x"]));
-        assert_eq!(line("count_update", &Payload::new(vec![json!({"user_count": 2})]), false), "count_update {\"user_count\":2}");
+        assert_eq!(
+            data(&Payload::new(vec![json!(1), json!("x")])),
+            json!([1, "x"])
+        );
+        assert_eq!(
+            line(
+                "count_update",
+                &Payload::new(vec![json!({"user_count": 2})]),
+                false
+            ),
+            "count_update {\"user_count\":2}"
+        );
     }
 }

@@ -1,5 +1,6 @@
 //! `pushdesk listen` as a user runs it: the real binary against the Node
 //! reference server, reading its stdout line by line.
+#![allow(clippy::unwrap_used, clippy::expect_used)] // test code: a panic is the failure report
 
 use std::process::Stdio;
 use std::time::Duration;
@@ -28,11 +29,18 @@ fn listen(args: &[&str]) -> (Child, Lines<BufReader<ChildStdout>>) {
 
 /// The next stdout line as JSON; each must be exactly `{"event", "data"}`.
 async fn next_json(lines: &mut Lines<BufReader<ChildStdout>>) -> (String, Value) {
-    let line = tokio::time::timeout(WAIT, lines.next_line()).await.expect("a line in time").expect("readable").expect("not EOF");
+    let line = tokio::time::timeout(WAIT, lines.next_line())
+        .await
+        .expect("a line in time")
+        .expect("readable")
+        .expect("not EOF");
     let v: Value = serde_json::from_str(&line).unwrap_or_else(|e| panic!("not JSON ({e}): {line}"));
     let obj = v.as_object().expect("an object");
     assert_eq!(obj.len(), 2, "exactly event and data: {line}");
-    (obj["event"].as_str().expect("event is a string").to_owned(), obj["data"].clone())
+    (
+        obj["event"].as_str().expect("event is a string").to_owned(),
+        obj["data"].clone(),
+    )
 }
 
 async fn until_event(lines: &mut Lines<BufReader<ChildStdout>>, name: &str) -> Value {
@@ -50,12 +58,22 @@ async fn prints_one_json_object_per_line_and_survives_a_restart() {
         let mut server = NodePeer::start(NodeOptions::default()).await.unwrap();
         let url = server.url();
         let (_child, mut lines) = listen(&["--server", &url, "--json"]);
-        assert_eq!(until_event(&mut lines, "count_update").await, json!({"user_count": 1}));
-        assert_eq!(until_event(&mut lines, "text_update").await, json!({"text": ""}));
+        assert_eq!(
+            until_event(&mut lines, "count_update").await,
+            json!({"user_count": 1})
+        );
+        assert_eq!(
+            until_event(&mut lines, "text_update").await,
+            json!({"text": ""})
+        );
 
         let (sender, s, mut e) = ClientBuilder::new(url.clone()).connect().unwrap();
         while !matches!(e.next().await, Some(SocketEvent::Connected { .. })) {}
-        s.emit("send_notification_request", json!({"text": "line\nbreak 日本", "num": 1})).unwrap();
+        s.emit(
+            "send_notification_request",
+            json!({"text": "line\nbreak 日本", "num": 1}),
+        )
+        .unwrap();
         let data = until_event(&mut lines, "send_notification").await;
         assert_eq!(data["title"], json!("line\nbreak 日本"));
         sender.disconnect().await;
@@ -63,8 +81,14 @@ async fn prints_one_json_object_per_line_and_survives_a_restart() {
         // The hub goes away and comes back: the listener reconnects by itself.
         server.kill().await.unwrap();
         server.restart().await.unwrap();
-        let policy = ReconnectPolicy { delay: Duration::from_millis(100), ..Default::default() };
-        let (sender, s, mut e) = ClientBuilder::new(url.clone()).reconnect(policy).connect().unwrap();
+        let policy = ReconnectPolicy {
+            delay: Duration::from_millis(100),
+            ..Default::default()
+        };
+        let (sender, s, mut e) = ClientBuilder::new(url.clone())
+            .reconnect(policy)
+            .connect()
+            .unwrap();
         while !matches!(e.next().await, Some(SocketEvent::Connected { .. })) {}
         // Wait until the listener is back (its connect shows in the count), then send.
         loop {
@@ -73,8 +97,15 @@ async fn prints_one_json_object_per_line_and_survives_a_restart() {
                 break;
             }
         }
-        s.emit("send_notification_request", json!({"text": "after restart", "num": 2})).unwrap();
-        assert_eq!(until_event(&mut lines, "send_notification").await["title"], json!("after restart"));
+        s.emit(
+            "send_notification_request",
+            json!({"text": "after restart", "num": 2}),
+        )
+        .unwrap();
+        assert_eq!(
+            until_event(&mut lines, "send_notification").await["title"],
+            json!("after restart")
+        );
         sender.disconnect().await;
     })
     .await
@@ -86,14 +117,24 @@ async fn a_refused_connection_exits_non_zero_with_the_reason() {
     tokio::time::timeout(Duration::from_secs(60), async {
         let server = NodePeer::start(NodeOptions::default()).await.unwrap();
         let output = Command::new(env!("CARGO_BIN_EXE_pushdesk"))
-            .args(["listen", "--json", "--token", "wrong", "--server", &format!("{}/secure", server.url())])
+            .args([
+                "listen",
+                "--json",
+                "--token",
+                "wrong",
+                "--server",
+                &format!("{}/secure", server.url()),
+            ])
             .env_remove("PUSHDESK_SERVER")
             .output()
             .await
             .unwrap();
         assert!(!output.status.success());
         let stderr = String::from_utf8_lossy(&output.stderr);
-        assert!(stderr.contains("refused the connection: not authorized"), "{stderr}");
+        assert!(
+            stderr.contains("refused the connection: not authorized"),
+            "{stderr}"
+        );
     })
     .await
     .expect("test within 60 s");
@@ -101,12 +142,32 @@ async fn a_refused_connection_exits_non_zero_with_the_reason() {
 
 #[tokio::test]
 async fn bad_arguments_get_a_clear_error_and_help_explains() {
-    let out = Command::new(env!("CARGO_BIN_EXE_pushdesk")).args(["listen", "--server", "ftp://x"]).output().await.unwrap();
+    let out = Command::new(env!("CARGO_BIN_EXE_pushdesk"))
+        .args(["listen", "--server", "ftp://x"])
+        .output()
+        .await
+        .unwrap();
     assert!(!out.status.success());
-    assert!(String::from_utf8_lossy(&out.stderr).contains("scheme must be http"), "{}", String::from_utf8_lossy(&out.stderr));
-    let help = Command::new(env!("CARGO_BIN_EXE_pushdesk")).args(["listen", "--help"]).output().await.unwrap();
+    assert!(
+        String::from_utf8_lossy(&out.stderr).contains("scheme must be http"),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let help = Command::new(env!("CARGO_BIN_EXE_pushdesk"))
+        .args(["listen", "--help"])
+        .output()
+        .await
+        .unwrap();
     let text = String::from_utf8_lossy(&help.stdout);
-    for flag in ["--server", "--token", "--json", "--transport", "--ca-cert", "--insecure", "PUSHDESK_SERVER"] {
+    for flag in [
+        "--server",
+        "--token",
+        "--json",
+        "--transport",
+        "--ca-cert",
+        "--insecure",
+        "PUSHDESK_SERVER",
+    ] {
         assert!(text.contains(flag), "--help lacks {flag}: {text}");
     }
 }

@@ -40,7 +40,10 @@ impl Default for ReconnectPolicy {
 impl ReconnectPolicy {
     /// No reconnection at all.
     pub fn disabled() -> Self {
-        Self { enabled: false, ..Self::default() }
+        Self {
+            enabled: false,
+            ..Self::default()
+        }
     }
 
     /// Whether attempt number `attempt` (1-based) may still be made.
@@ -53,14 +56,30 @@ impl ReconnectPolicy {
     /// lies in `[delay·factor^(attempt-1)·(1-randomization), … ·(1+randomization)]`,
     /// capped at `delay_max`, and never below [`MIN_DELAY_FLOOR`].
     pub fn delay_for(&self, attempt: u32, u: f64) -> Duration {
-        let u = if u.is_finite() { u.clamp(0.0, 1.0) } else { 0.0 };
-        let jitter = if self.randomization.is_finite() { self.randomization.clamp(0.0, 1.0) } else { 0.0 };
-        let factor = if self.factor.is_finite() && self.factor >= 1.0 { self.factor } else { 1.0 };
+        let u = if u.is_finite() {
+            u.clamp(0.0, 1.0)
+        } else {
+            0.0
+        };
+        let jitter = if self.randomization.is_finite() {
+            self.randomization.clamp(0.0, 1.0)
+        } else {
+            0.0
+        };
+        let factor = if self.factor.is_finite() && self.factor >= 1.0 {
+            self.factor
+        } else {
+            1.0
+        };
         let exp = attempt.saturating_sub(1).min(64) as i32;
         let base = self.delay.as_secs_f64() * factor.powi(exp);
         let deviation = u * jitter * base;
         // Like socket.io-client: one bit of the same draw picks the sign.
-        let with_jitter = if ((u * 10.0) as u32) & 1 == 0 { base - deviation } else { base + deviation };
+        let with_jitter = if ((u * 10.0) as u32) & 1 == 0 {
+            base - deviation
+        } else {
+            base + deviation
+        };
         let max = self.delay_max.max(MIN_DELAY_FLOOR).as_secs_f64();
         let secs = with_jitter.clamp(MIN_DELAY_FLOOR.as_secs_f64(), max);
         Duration::from_secs_f64(secs)
@@ -89,14 +108,22 @@ mod tests {
 
     #[test]
     fn limits_and_disable() {
-        let p = ReconnectPolicy { max_attempts: Some(2), ..Default::default() };
+        let p = ReconnectPolicy {
+            max_attempts: Some(2),
+            ..Default::default()
+        };
         assert!(p.allows(1) && p.allows(2) && !p.allows(3));
         assert!(!ReconnectPolicy::disabled().allows(1));
     }
 
     #[test]
     fn never_back_to_back_even_when_misconfigured() {
-        let p = ReconnectPolicy { delay: Duration::ZERO, randomization: 5.0, factor: f64::NAN, ..Default::default() };
+        let p = ReconnectPolicy {
+            delay: Duration::ZERO,
+            randomization: 5.0,
+            factor: f64::NAN,
+            ..Default::default()
+        };
         assert!(p.delay_for(1, 0.99) >= MIN_DELAY_FLOOR);
         assert!(p.delay_for(1, f64::NAN) >= MIN_DELAY_FLOOR);
     }

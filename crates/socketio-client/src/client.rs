@@ -32,12 +32,32 @@ const EARLY_EVENT_LIMIT: usize = 10_000;
 /// What handles ask of the driver.
 #[derive(Debug)]
 pub(crate) enum Command {
-    Emit { nsp: Arc<str>, packet: Packet, ack: Option<AckSender>, counted: bool },
-    AckReply { session: u64, nsp: Arc<str>, packet: Packet },
-    CancelAck { nsp: Arc<str>, id: u64 },
-    Open { nsp: Arc<str>, events: mpsc::UnboundedSender<SocketEvent>, shared: Arc<SocketShared> },
-    Leave { nsp: Arc<str> },
-    Close { done: oneshot::Sender<()> },
+    Emit {
+        nsp: Arc<str>,
+        packet: Packet,
+        ack: Option<AckSender>,
+        counted: bool,
+    },
+    AckReply {
+        session: u64,
+        nsp: Arc<str>,
+        packet: Packet,
+    },
+    CancelAck {
+        nsp: Arc<str>,
+        id: u64,
+    },
+    Open {
+        nsp: Arc<str>,
+        events: mpsc::UnboundedSender<SocketEvent>,
+        shared: Arc<SocketShared>,
+    },
+    Leave {
+        nsp: Arc<str>,
+    },
+    Close {
+        done: oneshot::Sender<()>,
+    },
 }
 
 impl ClientBuilder {
@@ -62,10 +82,15 @@ pub struct Client {
 impl Client {
     /// Starts a client for a validated configuration.
     pub fn start(cfg: Config) -> Result<(Client, Socket, Events), Error> {
-        let runtime = tokio::runtime::Handle::try_current().map_err(|_| Error::Transport("no tokio runtime".into()))?;
+        let runtime = tokio::runtime::Handle::try_current()
+            .map_err(|_| Error::Transport("no tokio runtime".into()))?;
         let (cmd_tx, cmd_rx) = mpsc::unbounded_channel();
         let (state_tx, state_rx) = watch::channel(ConnectionState::Connecting);
-        let client = Client { cmd: cmd_tx, state: state_rx, send_buffer: cfg.send_buffer };
+        let client = Client {
+            cmd: cmd_tx,
+            state: state_rx,
+            send_buffer: cfg.send_buffer,
+        };
         let (socket, events) = client.socket(&cfg.namespace);
         let driver = Driver::new(Arc::new(cfg), cmd_rx, client.cmd.downgrade(), state_tx);
         runtime.spawn(driver.run());
@@ -75,11 +100,26 @@ impl Client {
     /// A socket for another namespace on the same connection. Calling it
     /// again for the same namespace moves its events to the new [`Events`].
     pub fn socket(&self, namespace: &str) -> (Socket, Events) {
-        let nsp: Arc<str> = if namespace.starts_with('/') { Arc::from(namespace) } else { Arc::from(format!("/{namespace}")) };
+        let nsp: Arc<str> = if namespace.starts_with('/') {
+            Arc::from(namespace)
+        } else {
+            Arc::from(format!("/{namespace}"))
+        };
         let shared = Arc::new(SocketShared::new(self.send_buffer));
         let (tx, rx) = mpsc::unbounded_channel();
-        let _ = self.cmd.send(Command::Open { nsp: nsp.clone(), events: tx, shared: shared.clone() });
-        (Socket { nsp, cmd: self.cmd.clone(), shared }, Events { rx })
+        let _ = self.cmd.send(Command::Open {
+            nsp: nsp.clone(),
+            events: tx,
+            shared: shared.clone(),
+        });
+        (
+            Socket {
+                nsp,
+                cmd: self.cmd.clone(),
+                shared,
+            },
+            Events { rx },
+        )
     }
 
     /// The connection state now.
@@ -127,7 +167,9 @@ impl Ns {
         } else if self.early.len() < EARLY_EVENT_LIMIT {
             self.early.push(event);
         } else {
-            warn!("dropping an event that arrived before the namespace connected: too many waiting");
+            warn!(
+                "dropping an event that arrived before the namespace connected: too many waiting"
+            );
         }
     }
 
@@ -183,7 +225,15 @@ impl Driver {
         cmd_tx: mpsc::WeakUnboundedSender<Command>,
         state: watch::Sender<ConnectionState>,
     ) -> Self {
-        Self { cfg, cmd_rx, cmd_tx, state, namespaces: HashMap::new(), session: 0, close_waiters: Vec::new() }
+        Self {
+            cfg,
+            cmd_rx,
+            cmd_tx,
+            state,
+            namespaces: HashMap::new(),
+            session: 0,
+            close_waiters: Vec::new(),
+        }
     }
 
     async fn run(mut self) {
@@ -196,14 +246,23 @@ impl Driver {
                 }
                 let delay = self.cfg.reconnect.delay_for(attempt, rand::random::<f64>());
                 info!(attempt, delay_ms = delay.as_millis() as u64, error = %last_error, "reconnecting");
-                self.state.send_replace(ConnectionState::Reconnecting { attempt, delay, error: last_error.clone() });
+                self.state.send_replace(ConnectionState::Reconnecting {
+                    attempt,
+                    delay,
+                    error: last_error.clone(),
+                });
                 if let Err(reason) = self.offline(tokio::time::sleep(delay)).await {
                     break reason;
                 }
             }
             let timeout = self.cfg.connect_timeout;
             let cfg = self.cfg.clone();
-            let attempt_result = match self.offline(tokio::time::timeout(timeout, async move { engine::connect(&cfg).await })).await {
+            let attempt_result = match self
+                .offline(tokio::time::timeout(timeout, async move {
+                    engine::connect(&cfg).await
+                }))
+                .await
+            {
                 Ok(r) => r,
                 Err(reason) => break reason,
             };
@@ -230,7 +289,8 @@ impl Driver {
         for ns in self.namespaces.values_mut() {
             ns.close(&reason);
         }
-        self.state.send_replace(ConnectionState::Disconnected { reason });
+        self.state
+            .send_replace(ConnectionState::Disconnected { reason });
         for done in self.close_waiters.drain(..) {
             let _ = done.send(());
         }
@@ -271,13 +331,24 @@ impl Driver {
     }
 
     async fn session(&mut self, engine: Engine) -> End {
-        let Engine { handshake, mut transport, upgrade } = engine;
+        let Engine {
+            handshake,
+            mut transport,
+            upgrade,
+        } = engine;
         let mut upgrade = upgrade;
         self.session += 1;
         info!(sid = %handshake.sid, transport = %transport.kind, "connected");
-        self.state.send_replace(ConnectionState::Connected { transport: transport.kind });
+        self.state.send_replace(ConnectionState::Connected {
+            transport: transport.kind,
+        });
 
-        let nsps: Vec<Arc<str>> = self.namespaces.iter().filter(|(_, ns)| ns.active).map(|(k, _)| k.clone()).collect();
+        let nsps: Vec<Arc<str>> = self
+            .namespaces
+            .iter()
+            .filter(|(_, ns)| ns.active)
+            .map(|(k, _)| k.clone())
+            .collect();
         for nsp in nsps {
             if let Some(ns) = self.namespaces.get(&nsp) {
                 send_packet(&transport, &self.connect_packet(ns, &nsp));
@@ -364,12 +435,16 @@ impl Driver {
             if packet.kind() == EioType::Close {
                 break;
             }
-            if let Some(end) = self.on_engine_packet(packet, transport, decoder, deadline.as_mut(), handshake) {
+            if let Some(end) =
+                self.on_engine_packet(packet, transport, decoder, deadline.as_mut(), handshake)
+            {
                 return Some(end);
             }
         }
         info!("upgraded to websocket");
-        self.state.send_replace(ConnectionState::Connected { transport: transport.kind });
+        self.state.send_replace(ConnectionState::Connected {
+            transport: transport.kind,
+        });
         None
     }
 
@@ -389,7 +464,9 @@ impl Driver {
                 transport.send(engineio::Packet::Text(EioType::Pong, data));
                 return None;
             }
-            engineio::Packet::Text(EioType::Close, _) => return Some(End::Reconnect(DisconnectReason::TransportClose)),
+            engineio::Packet::Text(EioType::Close, _) => {
+                return Some(End::Reconnect(DisconnectReason::TransportClose));
+            }
             engineio::Packet::Text(_, _) => return None,
         };
         match decoded {
@@ -413,7 +490,11 @@ impl Driver {
         match packet.kind {
             PacketType::Connect => {
                 let data = packet.data.unwrap_or(Value::Null);
-                let sid = data.get("sid").and_then(Value::as_str).unwrap_or_default().to_owned();
+                let sid = data
+                    .get("sid")
+                    .and_then(Value::as_str)
+                    .unwrap_or_default()
+                    .to_owned();
                 let pid = data.get("pid").and_then(Value::as_str).map(str::to_owned);
                 let recovered = pid.is_some() && pid == ns.pid;
                 if !recovered {
@@ -445,24 +526,39 @@ impl Driver {
                 return self.stop_if_idle(DisconnectReason::ConnectError);
             }
             PacketType::Event | PacketType::BinaryEvent => {
-                let Some(Value::Array(mut args)) = packet.data else { return None };
+                let Some(Value::Array(mut args)) = packet.data else {
+                    return None;
+                };
                 let name = match args.remove(0) {
                     Value::String(s) => s,
                     other => other.to_string(),
                 };
-                if ns.pid.is_some() && packet.id.is_none() && matches!(args.last(), Some(Value::String(_))) {
-                    if let Some(Value::String(offset)) = args.pop() {
-                        ns.offset = Some(offset);
-                    }
+                // With connection state recovery the server appends the
+                // packet's offset as a last string argument: consume it.
+                if ns.pid.is_some()
+                    && packet.id.is_none()
+                    && let Some(Value::String(_)) = args.last()
+                    && let Some(Value::String(offset)) = args.pop()
+                {
+                    ns.offset = Some(offset);
                 }
                 let ack = match (packet.id, cmd_tx.upgrade()) {
-                    (Some(id), Some(cmd)) => Some(AckHandle { cmd, nsp: nsp.clone(), id, session }),
+                    (Some(id), Some(cmd)) => Some(AckHandle {
+                        cmd,
+                        nsp: nsp.clone(),
+                        id,
+                        session,
+                    }),
                     _ => None,
                 };
-                ns.deliver(SocketEvent::Event(Event { name, payload: Payload::with_binary(args, packet.attachments), ack }));
+                ns.deliver(SocketEvent::Event(Event {
+                    name,
+                    payload: Payload::with_binary(args, packet.attachments),
+                    ack,
+                }));
             }
             PacketType::Ack | PacketType::BinaryAck => {
-                let Some(id) = packet.id else { return None };
+                let id = packet.id?;
                 let args = match packet.data {
                     Some(Value::Array(a)) => a,
                     _ => Vec::new(),
@@ -479,15 +575,28 @@ impl Driver {
     }
 
     fn stop_if_idle(&self, reason: DisconnectReason) -> Option<End> {
-        if self.namespaces.values().any(|ns| ns.active) { None } else { Some(End::Stop(reason)) }
+        if self.namespaces.values().any(|ns| ns.active) {
+            None
+        } else {
+            Some(End::Stop(reason))
+        }
     }
 
     /// Handles a command; `transport` is `None` while offline. Returns a
     /// reason when the client must stop.
-    fn on_command(&mut self, cmd: Command, transport: Option<&Transport>) -> Option<DisconnectReason> {
+    fn on_command(
+        &mut self,
+        cmd: Command,
+        transport: Option<&Transport>,
+    ) -> Option<DisconnectReason> {
         match cmd {
-            Command::Emit { nsp, packet, ack, counted } => {
-                let Some(ns) = self.namespaces.get_mut(&nsp) else { return None };
+            Command::Emit {
+                nsp,
+                packet,
+                ack,
+                counted,
+            } => {
+                let ns = self.namespaces.get_mut(&nsp)?;
                 match transport {
                     Some(t) if ns.connected => {
                         if counted {
@@ -503,7 +612,11 @@ impl Driver {
                     }
                 }
             }
-            Command::AckReply { session, nsp, packet } => {
+            Command::AckReply {
+                session,
+                nsp,
+                packet,
+            } => {
                 let connected = self.namespaces.get(&nsp).is_some_and(|ns| ns.connected);
                 match transport {
                     Some(t) if session == self.session && connected => send_packet(t, &packet),
@@ -515,7 +628,11 @@ impl Driver {
                     ns.acks.remove(&id);
                 }
             }
-            Command::Open { nsp, events, shared } => {
+            Command::Open {
+                nsp,
+                events,
+                shared,
+            } => {
                 let reopened = self.namespaces.remove(&nsp);
                 let ns = Ns {
                     name: nsp.clone(),
@@ -575,8 +692,12 @@ fn send_packet(transport: &Transport, packet: &Packet) {
 }
 
 /// Waits for the upgrade probe, if one runs; pending forever otherwise.
-async fn join_upgrade(probe: &mut Option<JoinHandle<Result<Transport, Error>>>) -> Result<Transport, Error> {
-    let Some(handle) = probe.as_mut() else { return std::future::pending().await };
+async fn join_upgrade(
+    probe: &mut Option<JoinHandle<Result<Transport, Error>>>,
+) -> Result<Transport, Error> {
+    let Some(handle) = probe.as_mut() else {
+        return std::future::pending().await;
+    };
     let result = handle.await;
     *probe = None;
     result.map_err(|e| Error::Transport(format!("upgrade task: {e}")))?

@@ -74,7 +74,8 @@ impl Config {
             for (k, v) in &self.query {
                 q.append_pair(k, v);
             }
-            q.append_pair("EIO", "4").append_pair("transport", transport);
+            q.append_pair("EIO", "4")
+                .append_pair("transport", transport);
             if let Some(sid) = sid {
                 q.append_pair("sid", sid);
             }
@@ -195,7 +196,10 @@ impl ClientBuilder {
 
     /// Validates the options.
     pub fn build(self) -> Result<Config, Error> {
-        let invalid = |reason: &str| Error::InvalidUrl { url: self.url.clone(), reason: reason.into() };
+        let invalid = |reason: &str| Error::InvalidUrl {
+            url: self.url.clone(),
+            reason: reason.into(),
+        };
         let mut url = Url::parse(&self.url).map_err(|e| invalid(&e.to_string()))?;
         let scheme = match url.scheme() {
             "http" | "ws" => "http",
@@ -209,7 +213,11 @@ impl ClientBuilder {
             "" | "/" => "/".to_owned(),
             p => p.trim_end_matches('/').to_owned(),
         };
-        let path = if self.path.starts_with('/') { self.path.clone() } else { format!("/{}", self.path) };
+        let path = if self.path.starts_with('/') {
+            self.path.clone()
+        } else {
+            format!("/{}", self.path)
+        };
         // `set_scheme` refuses some special-to-special changes; rebuild instead.
         if url.scheme() != scheme {
             let rest = &url.as_str()[url.scheme().len()..];
@@ -241,7 +249,10 @@ mod tests {
 
     #[test]
     fn builds_engine_urls() {
-        let c = ClientBuilder::new("http://127.0.0.1:5000").query("v", "1").build().unwrap();
+        let c = ClientBuilder::new("http://127.0.0.1:5000")
+            .query("v", "1")
+            .build()
+            .unwrap();
         assert_eq!(c.namespace, "/");
         assert_eq!(
             c.engine_url("websocket", None).as_str(),
@@ -251,15 +262,26 @@ mod tests {
             c.engine_url("polling", Some("abc")).as_str(),
             "http://127.0.0.1:5000/socket.io/?v=1&EIO=4&transport=polling&sid=abc"
         );
-        let c = ClientBuilder::new("wss://hub.example/admin/").build().unwrap();
+        let c = ClientBuilder::new("wss://hub.example/admin/")
+            .build()
+            .unwrap();
         assert_eq!(c.namespace, "/admin");
-        assert_eq!(c.engine_url("websocket", None).as_str(), "wss://hub.example/socket.io/?EIO=4&transport=websocket");
+        assert_eq!(
+            c.engine_url("websocket", None).as_str(),
+            "wss://hub.example/socket.io/?EIO=4&transport=websocket"
+        );
         assert_eq!(c.engine_url("polling", None).scheme(), "https");
     }
 
     #[test]
     fn rejects_bad_urls() {
-        for bad in ["", "127.0.0.1:5000", "ftp://x", "file:///etc/passwd", "http://"] {
+        for bad in [
+            "",
+            "127.0.0.1:5000",
+            "ftp://x",
+            "file:///etc/passwd",
+            "http://",
+        ] {
             assert!(ClientBuilder::new(bad).build().is_err(), "{bad}");
         }
     }

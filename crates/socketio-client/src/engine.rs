@@ -32,7 +32,9 @@ pub(crate) async fn connect(cfg: &Config) -> Result<Engine, Error> {
             Ok(engine) => Ok(engine),
             Err(ws_err) => {
                 debug!(error = %ws_err, "websocket failed, trying long-polling");
-                connect_polling(cfg, false).await.map_err(|e| Error::Transport(format!("{ws_err}; long-polling: {e}")))
+                connect_polling(cfg, false)
+                    .await
+                    .map_err(|e| Error::Transport(format!("{ws_err}; long-polling: {e}")))
             }
         },
     }
@@ -42,11 +44,20 @@ async fn connect_websocket(cfg: &Config) -> Result<Engine, Error> {
     let mut transport = websocket::open(cfg, None).await?;
     let handshake = match transport.rx.recv().await {
         Some(Ok(Packet::Text(PacketType::Open, json))) => Handshake::parse(&json)?,
-        Some(Ok(other)) => return Err(Error::Transport(format!("expected an open packet, got {:?}", other.kind()))),
+        Some(Ok(other)) => {
+            return Err(Error::Transport(format!(
+                "expected an open packet, got {:?}",
+                other.kind()
+            )));
+        }
         Some(Err(e)) => return Err(e),
         None => return Err(Error::Transport("closed before the handshake".into())),
     };
-    Ok(Engine { handshake, transport, upgrade: None })
+    Ok(Engine {
+        handshake,
+        transport,
+        upgrade: None,
+    })
 }
 
 async fn connect_polling(cfg: &Config, upgrade: bool) -> Result<Engine, Error> {
@@ -56,9 +67,17 @@ async fn connect_polling(cfg: &Config, upgrade: bool) -> Result<Engine, Error> {
     let upgrade = (upgrade && handshake.upgrades.iter().any(|u| u == "websocket")).then(|| {
         let cfg = cfg.clone();
         let sid = handshake.sid.clone();
-        tokio::spawn(async move { tokio::time::timeout(PROBE_TIMEOUT, probe(&cfg, &sid)).await.map_err(|_| Error::Transport("upgrade probe timed out".into()))? })
+        tokio::spawn(async move {
+            tokio::time::timeout(PROBE_TIMEOUT, probe(&cfg, &sid))
+                .await
+                .map_err(|_| Error::Transport("upgrade probe timed out".into()))?
+        })
     });
-    Ok(Engine { handshake, transport, upgrade })
+    Ok(Engine {
+        handshake,
+        transport,
+        upgrade,
+    })
 }
 
 /// Opens a WebSocket into session `sid` and checks the server answers the probe.
@@ -68,6 +87,8 @@ async fn probe(cfg: &Config, sid: &str) -> Result<Transport, Error> {
     match ws.rx.recv().await {
         Some(Ok(Packet::Text(PacketType::Pong, data))) if data == "probe" => Ok(ws),
         Some(Err(e)) => Err(e),
-        other => Err(Error::Transport(format!("bad upgrade probe answer: {other:?}"))),
+        other => Err(Error::Transport(format!(
+            "bad upgrade probe answer: {other:?}"
+        ))),
     }
 }

@@ -23,7 +23,10 @@ pub struct Payload {
 impl Payload {
     /// Arguments without binary.
     pub fn new(args: Vec<Value>) -> Self {
-        Self { args, binary: Vec::new() }
+        Self {
+            args,
+            binary: Vec::new(),
+        }
     }
 
     /// Arguments with binary attachments (use [`crate::placeholder`] in `args`).

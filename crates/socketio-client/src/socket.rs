@@ -73,7 +73,13 @@ pub(crate) struct AckHandle {
 impl AckHandle {
     fn send(self, reply: Payload) -> bool {
         let packet = Packet::ack(&self.nsp, self.id, reply.args, reply.binary);
-        self.cmd.send(Command::AckReply { session: self.session, nsp: self.nsp, packet }).is_ok()
+        self.cmd
+            .send(Command::AckReply {
+                session: self.session,
+                nsp: self.nsp,
+                packet,
+            })
+            .is_ok()
     }
 }
 
@@ -89,7 +95,12 @@ pub(crate) struct SocketShared {
 
 impl SocketShared {
     pub fn new(limit: usize) -> Self {
-        Self { connected: AtomicBool::new(false), buffered: AtomicUsize::new(0), limit, next_ack: AtomicU64::new(0) }
+        Self {
+            connected: AtomicBool::new(false),
+            buffered: AtomicUsize::new(0),
+            limit,
+            next_ack: AtomicU64::new(0),
+        }
     }
 }
 
@@ -131,35 +142,56 @@ impl Socket {
 
     fn submit(&self, packet: Packet, ack: Option<AckSender>) -> Result<(), Error> {
         let counted = self.reserve()?;
-        self.cmd.send(Command::Emit { nsp: self.nsp.clone(), packet, ack, counted }).map_err(|_| {
-            if counted {
-                self.shared.buffered.fetch_sub(1, Ordering::AcqRel);
-            }
-            Error::Closed
-        })
+        self.cmd
+            .send(Command::Emit {
+                nsp: self.nsp.clone(),
+                packet,
+                ack,
+                counted,
+            })
+            .map_err(|_| {
+                if counted {
+                    self.shared.buffered.fetch_sub(1, Ordering::AcqRel);
+                }
+                Error::Closed
+            })
     }
 
     /// Emits an event. While disconnected it is buffered (up to the
     /// configured limit, else [`Error::BufferFull`]) and sent on reconnect.
     pub fn emit(&self, event: &str, payload: impl Into<Payload>) -> Result<(), Error> {
         let p = payload.into();
-        self.submit(Packet::event(&self.nsp, event, p.args, p.binary, None), None)
+        self.submit(
+            Packet::event(&self.nsp, event, p.args, p.binary, None),
+            None,
+        )
     }
 
     /// Emits an event and waits for the server's acknowledgement. Resolves to
     /// [`Error::AckTimeout`] when none arrives within `timeout` (counted from
     /// now, buffering included), [`Error::AckLost`] when the connection drops
     /// after it was sent.
-    pub async fn emit_with_ack(&self, event: &str, payload: impl Into<Payload>, timeout: Duration) -> Result<Payload, Error> {
+    pub async fn emit_with_ack(
+        &self,
+        event: &str,
+        payload: impl Into<Payload>,
+        timeout: Duration,
+    ) -> Result<Payload, Error> {
         let p = payload.into();
         let id = self.shared.next_ack.fetch_add(1, Ordering::Relaxed);
         let (tx, rx) = oneshot::channel();
-        self.submit(Packet::event(&self.nsp, event, p.args, p.binary, Some(id)), Some(tx))?;
+        self.submit(
+            Packet::event(&self.nsp, event, p.args, p.binary, Some(id)),
+            Some(tx),
+        )?;
         match tokio::time::timeout(timeout, rx).await {
             Ok(Ok(result)) => result,
             Ok(Err(_)) => Err(Error::Closed),
             Err(_) => {
-                let _ = self.cmd.send(Command::CancelAck { nsp: self.nsp.clone(), id });
+                let _ = self.cmd.send(Command::CancelAck {
+                    nsp: self.nsp.clone(),
+                    id,
+                });
                 Err(Error::AckTimeout(timeout))
             }
         }
@@ -168,7 +200,9 @@ impl Socket {
     /// Leaves this namespace (sends DISCONNECT). The client closes the
     /// connection when no namespace is left.
     pub fn disconnect(&self) {
-        let _ = self.cmd.send(Command::Leave { nsp: self.nsp.clone() });
+        let _ = self.cmd.send(Command::Leave {
+            nsp: self.nsp.clone(),
+        });
     }
 }
 

@@ -56,7 +56,10 @@ pub enum DisconnectReason {
 impl DisconnectReason {
     /// Whether the client reconnects by itself after this.
     pub fn will_reconnect(&self) -> bool {
-        matches!(self, Self::PingTimeout | Self::TransportClose | Self::TransportError(_))
+        matches!(
+            self,
+            Self::PingTimeout | Self::TransportClose | Self::TransportError(_)
+        )
     }
 }
 
@@ -80,8 +83,16 @@ impl fmt::Display for ConnectionState {
         match self {
             Self::Connecting => f.write_str("connecting"),
             Self::Connected { transport } => write!(f, "connected ({transport})"),
-            Self::Reconnecting { attempt, delay, error } => {
-                write!(f, "reconnecting (attempt {attempt} in {:.1} s; {error})", delay.as_secs_f64())
+            Self::Reconnecting {
+                attempt,
+                delay,
+                error,
+            } => {
+                write!(
+                    f,
+                    "reconnecting (attempt {attempt} in {:.1} s; {error})",
+                    delay.as_secs_f64()
+                )
             }
             Self::Disconnected { reason } => write!(f, "disconnected ({reason})"),
         }

@@ -51,7 +51,9 @@ pub fn client_config(opts: &TlsOptions) -> Result<rustls::ClientConfig, Error> {
         let mut found = false;
         for cert in CertificateDer::pem_slice_iter(pem) {
             let cert = cert.map_err(|e| Error::Tls(format!("custom CA is not valid PEM: {e}")))?;
-            roots.add(cert).map_err(|e| Error::Tls(format!("custom CA rejected: {e}")))?;
+            roots
+                .add(cert)
+                .map_err(|e| Error::Tls(format!("custom CA rejected: {e}")))?;
             found = true;
         }
         if !found {
@@ -83,7 +85,12 @@ impl ServerCertVerifier for AcceptAnyCert {
         cert: &CertificateDer<'_>,
         dss: &DigitallySignedStruct,
     ) -> Result<HandshakeSignatureValid, rustls::Error> {
-        verify_tls12_signature(message, cert, dss, &self.0.signature_verification_algorithms)
+        verify_tls12_signature(
+            message,
+            cert,
+            dss,
+            &self.0.signature_verification_algorithms,
+        )
     }
 
     fn verify_tls13_signature(
@@ -92,7 +99,12 @@ impl ServerCertVerifier for AcceptAnyCert {
         cert: &CertificateDer<'_>,
         dss: &DigitallySignedStruct,
     ) -> Result<HandshakeSignatureValid, rustls::Error> {
-        verify_tls13_signature(message, cert, dss, &self.0.signature_verification_algorithms)
+        verify_tls13_signature(
+            message,
+            cert,
+            dss,
+            &self.0.signature_verification_algorithms,
+        )
     }
 
     fn supported_verify_schemes(&self) -> Vec<SignatureScheme> {
@@ -106,7 +118,10 @@ mod tests {
 
     #[test]
     fn bad_custom_ca_is_a_clear_error() {
-        let opts = TlsOptions { extra_ca_pem: vec![b"not a certificate".to_vec()], ..Default::default() };
+        let opts = TlsOptions {
+            extra_ca_pem: vec![b"not a certificate".to_vec()],
+            ..Default::default()
+        };
         let err = client_config(&opts).unwrap_err().to_string();
         assert!(err.contains("custom CA"), "{err}");
     }
@@ -114,6 +129,12 @@ mod tests {
     #[test]
     fn default_and_insecure_configs_build() {
         assert!(client_config(&TlsOptions::default()).is_ok());
-        assert!(client_config(&TlsOptions { accept_invalid_certs: true, ..Default::default() }).is_ok());
+        assert!(
+            client_config(&TlsOptions {
+                accept_invalid_certs: true,
+                ..Default::default()
+            })
+            .is_ok()
+        );
     }
 }

@@ -1,5 +1,6 @@
 //! Property tests for the pure codecs: every packet survives a round trip,
 //! and no input, however malformed, makes a decoder panic.
+#![allow(clippy::unwrap_used, clippy::expect_used)] // test code: a panic is the failure report
 
 use proptest::prelude::*;
 use pushdesk_socketio::engineio::{self, Frame};
@@ -32,34 +33,59 @@ fn namespace() -> impl Strategy<Value = String> {
 }
 
 fn attachments() -> impl Strategy<Value = Vec<Bytes>> {
-    prop::collection::vec(prop::collection::vec(any::<u8>(), 0..16).prop_map(Bytes::from), 0..4)
+    prop::collection::vec(
+        prop::collection::vec(any::<u8>(), 0..16).prop_map(Bytes::from),
+        0..4,
+    )
 }
 
 fn packet() -> impl Strategy<Value = Packet> {
-    let event = (namespace(), "[^\u{0}]{1,10}", prop::collection::vec(json_value(), 0..4), attachments(), prop::option::of(any::<u64>()))
+    let event = (
+        namespace(),
+        "[^\u{0}]{1,10}",
+        prop::collection::vec(json_value(), 0..4),
+        attachments(),
+        prop::option::of(any::<u64>()),
+    )
         .prop_map(|(nsp, name, mut args, bins, id)| {
             for i in 0..bins.len() {
                 args.push(placeholder(i));
             }
             Packet::event(&nsp, &name, args, bins, id)
         });
-    let ack = (namespace(), any::<u64>(), prop::collection::vec(json_value(), 0..4), attachments()).prop_map(|(nsp, id, mut args, bins)| {
-        for i in 0..bins.len() {
-            args.push(placeholder(i));
-        }
-        Packet::ack(&nsp, id, args, bins)
-    });
-    let connect = (namespace(), prop::option::of(prop::collection::vec((".{0,6}", json_value()), 0..3)))
-        .prop_map(|(nsp, auth)| Packet::connect(&nsp, auth.map(|kv| Value::Object(kv.into_iter().collect()))));
+    let ack = (
+        namespace(),
+        any::<u64>(),
+        prop::collection::vec(json_value(), 0..4),
+        attachments(),
+    )
+        .prop_map(|(nsp, id, mut args, bins)| {
+            for i in 0..bins.len() {
+                args.push(placeholder(i));
+            }
+            Packet::ack(&nsp, id, args, bins)
+        });
+    let connect = (
+        namespace(),
+        prop::option::of(prop::collection::vec((".{0,6}", json_value()), 0..3)),
+    )
+        .prop_map(|(nsp, auth)| {
+            Packet::connect(&nsp, auth.map(|kv| Value::Object(kv.into_iter().collect())))
+        });
     let disconnect = namespace().prop_map(|nsp| Packet::disconnect(&nsp));
-    let connect_error = (namespace(), prop_oneof![".{0,10}".prop_map(Value::String), Just(serde_json::json!({"message": "no"}))]).prop_map(
-        |(nsp, data)| {
+    let connect_error = (
+        namespace(),
+        prop_oneof![
+            ".{0,10}".prop_map(Value::String),
+            Just(serde_json::json!({"message": "no"}))
+        ],
+    )
+        .prop_map(|(nsp, data)| {
             let mut p = Packet::connect(&nsp, None);
             p.kind = PacketType::ConnectError;
             p.data = Some(data);
             p
-        },
-    );
+        });
     prop_oneof![event, ack, connect, disconnect, connect_error]
 }
 
@@ -122,10 +148,42 @@ proptest! {
 #[test]
 fn malformed_corpus_is_rejected_with_typed_errors() {
     let corpus = [
-        "", "7", "-", "/", "2/", "2/nsp", "2/nsp,", "21", "2abc", "2\"x\"", "2null", "2[null]", "2[[]]", "2[true]",
-        "3", "31", "3/a,1{}", "1{}", "1/a,[]", "0\"str\"", "0[1]", "4", "4/a,", "4/a,5", "5", "51", "51-", "5a-[\"x\"]",
-        "51-2[\"x\"", "52-[\"x\",{\"_placeholder\":true,\"num\":2}]", "61-3{\"_placeholder\":true,\"num\":0}",
-        "2[\"x\"]]", "2[\"x\",]", "2{\"a\":1}", "218446744073709551616[\"x\"]", "51025-[\"x\"]",
+        "",
+        "7",
+        "-",
+        "/",
+        "2/",
+        "2/nsp",
+        "2/nsp,",
+        "21",
+        "2abc",
+        "2\"x\"",
+        "2null",
+        "2[null]",
+        "2[[]]",
+        "2[true]",
+        "3",
+        "31",
+        "3/a,1{}",
+        "1{}",
+        "1/a,[]",
+        "0\"str\"",
+        "0[1]",
+        "4",
+        "4/a,",
+        "4/a,5",
+        "5",
+        "51",
+        "51-",
+        "5a-[\"x\"]",
+        "51-2[\"x\"",
+        "52-[\"x\",{\"_placeholder\":true,\"num\":2}]",
+        "61-3{\"_placeholder\":true,\"num\":0}",
+        "2[\"x\"]]",
+        "2[\"x\",]",
+        "2{\"a\":1}",
+        "218446744073709551616[\"x\"]",
+        "51025-[\"x\"]",
     ];
     for bad in corpus {
         assert!(Packet::decode(bad).is_err(), "{bad:?} must be rejected");

@@ -13,10 +13,12 @@
 //   --ping-interval MS        Engine.IO pingInterval
 //   --ping-timeout MS         Engine.IO pingTimeout
 //   --exit-on-stdin-eof       exit when stdin closes (the test process went away)
+//   --tls-cert F --tls-key F  serve HTTPS/WSS with this PEM certificate and key
 //
 // Once listening it prints exactly one line to stdout: `LISTENING <port>`.
 "use strict";
 
+const fs = require("node:fs");
 const http = require("node:http");
 const { Server } = require("socket.io");
 
@@ -26,7 +28,7 @@ function usage(message) {
 }
 
 function parseArgs(argv) {
-  const opts = { port: 0, recovery: false, transports: null, pingInterval: null, pingTimeout: null, exitOnStdinEof: false };
+  const opts = { tlsCert: null, tlsKey: null, port: 0, recovery: false, transports: null, pingInterval: null, pingTimeout: null, exitOnStdinEof: false };
   const number = (flag, value) => {
     const n = Number(value);
     if (value === undefined || !Number.isInteger(n) || n < 0) usage(`${flag} needs a non-negative integer`);
@@ -46,6 +48,8 @@ function parseArgs(argv) {
       case "--ping-interval": opts.pingInterval = number(flag, argv[++i]); break;
       case "--ping-timeout": opts.pingTimeout = number(flag, argv[++i]); break;
       case "--exit-on-stdin-eof": opts.exitOnStdinEof = true; break;
+      case "--tls-cert": opts.tlsCert = argv[++i]; break;
+      case "--tls-key": opts.tlsKey = argv[++i]; break;
       default: usage(`unknown argument ${flag}`);
     }
   }
@@ -62,7 +66,10 @@ if (opts.transports) serverOptions.transports = opts.transports;
 if (opts.pingInterval !== null) serverOptions.pingInterval = opts.pingInterval;
 if (opts.pingTimeout !== null) serverOptions.pingTimeout = opts.pingTimeout;
 
-const httpServer = http.createServer();
+if ((opts.tlsCert === null) !== (opts.tlsKey === null)) usage("--tls-cert and --tls-key go together");
+const httpServer = opts.tlsCert
+  ? require("node:https").createServer({ cert: fs.readFileSync(opts.tlsCert), key: fs.readFileSync(opts.tlsKey) })
+  : http.createServer();
 const io = new Server(httpServer, serverOptions);
 
 // Splits a handler's arguments into (data args, ack callback or null).
@@ -171,6 +178,8 @@ secure.use((socket, next) => {
 });
 secure.on("connection", (socket) => {
   socket.on("echo", echo);
+  // Acks with the auth payload this connection was admitted with.
+  socket.on("whoami", (ack) => typeof ack === "function" && ack(socket.handshake.auth));
 });
 
 // ---- start ---------------------------------------------------------------

@@ -48,6 +48,8 @@ pub struct NodeOptions {
     /// Listen on this port (e.g. to restart a killed peer on the same
     /// address); `None` lets the OS pick one.
     pub port: Option<u16>,
+    /// Serve HTTPS/WSS with this (certificate, key) pair of PEM files.
+    pub tls: Option<(std::path::PathBuf, std::path::PathBuf)>,
 }
 
 impl NodeOptions {
@@ -71,6 +73,10 @@ impl NodeOptions {
         }
         if let Some(d) = self.ping_timeout {
             args.extend(["--ping-timeout".into(), d.as_millis().to_string()]);
+        }
+        if let Some((cert, key)) = &self.tls {
+            args.extend(["--tls-cert".into(), cert.display().to_string()]);
+            args.extend(["--tls-key".into(), key.display().to_string()]);
         }
         args
     }
@@ -189,7 +195,8 @@ impl NodePeer {
 
     /// `http://127.0.0.1:PORT`.
     pub fn url(&self) -> String {
-        format!("http://127.0.0.1:{}", self.port)
+        let scheme = if self.options.tls.is_some() { "https" } else { "http" };
+        format!("{scheme}://127.0.0.1:{}", self.port)
     }
 
     /// The options it runs with, `port` filled in: pass them to

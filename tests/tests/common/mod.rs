@@ -3,30 +3,36 @@
 
 use std::time::Duration;
 
-use pushdesk_socketio::{Client, ConnectionState, Event, Events, ReconnectPolicy, SocketEvent, Value};
+use pushdesk_socketio::{
+    Client, ConnectionState, Event, Events, ReconnectPolicy, SocketEvent, Value,
+};
 
 /// The longest any single wait in these tests may take.
 pub const WAIT: Duration = Duration::from_secs(15);
 
 /// Reconnection fast enough for tests (100 ms → 400 ms), jitter included.
 pub fn fast_reconnect() -> ReconnectPolicy {
-    ReconnectPolicy { delay: Duration::from_millis(100), delay_max: Duration::from_millis(400), ..ReconnectPolicy::default() }
+    ReconnectPolicy {
+        delay: Duration::from_millis(100),
+        delay_max: Duration::from_millis(400),
+        ..ReconnectPolicy::default()
+    }
 }
 
 /// The next namespace event, failing the test after [`WAIT`].
 pub async fn next(events: &mut Events) -> SocketEvent {
-    tokio::time::timeout(WAIT, events.next()).await.expect("timed out waiting for an event").expect("client stopped")
+    tokio::time::timeout(WAIT, events.next())
+        .await
+        .expect("timed out waiting for an event")
+        .expect("client stopped")
 }
 
-/// Waits for the namespace's `Connected`, failing on anything else but events.
-/// Returns (sid, recovered) and the events that came first.
+/// Expects the namespace's next event to be `Connected`; returns (sid, recovered).
 pub async fn connected(events: &mut Events) -> (String, bool) {
-    loop {
-        match next(events).await {
-            SocketEvent::Connected { sid, recovered } => return (sid, recovered),
-            SocketEvent::Event(_) => panic!("an event was delivered before Connected"),
-            other => panic!("expected Connected, got {other:?}"),
-        }
+    match next(events).await {
+        SocketEvent::Connected { sid, recovered } => (sid, recovered),
+        SocketEvent::Event(_) => panic!("an event was delivered before Connected"),
+        other => panic!("expected Connected, got {other:?}"),
     }
 }
 
@@ -52,7 +58,10 @@ pub async fn event_with(events: &mut Events, name: &str, first: &Value) -> Event
 }
 
 /// Waits until the client's state satisfies `pred`.
-pub async fn state_where(client: &Client, pred: impl Fn(&ConnectionState) -> bool) -> ConnectionState {
+pub async fn state_where(
+    client: &Client,
+    pred: impl Fn(&ConnectionState) -> bool,
+) -> ConnectionState {
     let mut rx = client.watch_state();
     tokio::time::timeout(WAIT, async {
         loop {
@@ -71,5 +80,7 @@ pub async fn state_where(client: &Client, pred: impl Fn(&ConnectionState) -> boo
 
 /// Runs a test body with an overall time bound.
 pub async fn bounded<F: std::future::Future<Output = ()>>(f: F) {
-    tokio::time::timeout(Duration::from_secs(60), f).await.expect("test exceeded 60 s");
+    tokio::time::timeout(Duration::from_secs(60), f)
+        .await
+        .expect("test exceeded 60 s");
 }

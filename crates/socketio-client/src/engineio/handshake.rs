@@ -41,7 +41,8 @@ fn default_max_payload() -> u64 {
 impl Handshake {
     /// Parses the JSON data of an open packet.
     pub fn parse(json: &str) -> Result<Self, DecodeError> {
-        let raw: Raw = serde_json::from_str(json).map_err(|e| DecodeError::BadOpen(e.to_string()))?;
+        let raw: Raw =
+            serde_json::from_str(json).map_err(|e| DecodeError::BadOpen(e.to_string()))?;
         if raw.sid.is_empty() {
             return Err(DecodeError::BadOpen("empty sid".into()));
         }

@@ -155,7 +155,9 @@ pub fn decode_payload(body: &str) -> Result<Vec<Packet>, DecodeError> {
     if body.is_empty() {
         return Err(DecodeError::Empty);
     }
-    body.split(RECORD_SEPARATOR).map(Packet::decode_record).collect()
+    body.split(RECORD_SEPARATOR)
+        .map(Packet::decode_record)
+        .collect()
 }
 
 #[cfg(test)]
@@ -164,7 +166,15 @@ mod tests {
 
     #[test]
     fn text_round_trip() {
-        for raw in ["0{\"sid\":\"a\"}", "1", "2", "3probe", "42[\"ev\"]", "5", "6"] {
+        for raw in [
+            "0{\"sid\":\"a\"}",
+            "1",
+            "2",
+            "3probe",
+            "42[\"ev\"]",
+            "5",
+            "6",
+        ] {
             let p = Packet::decode_text(raw).unwrap();
             assert_eq!(p.encode(), Frame::Text(raw.to_owned()));
         }

@@ -27,7 +27,11 @@ pub fn is_placeholder(value: &Value) -> Option<u64> {
 /// Checks every placeholder in `value` names an attachment below `count`.
 pub(crate) fn check_placeholders(value: &Value, count: usize) -> Result<(), DecodeError> {
     if let Some(num) = is_placeholder(value) {
-        return if num < count as u64 { Ok(()) } else { Err(DecodeError::BadPlaceholder(num)) };
+        return if num < count as u64 {
+            Ok(())
+        } else {
+            Err(DecodeError::BadPlaceholder(num))
+        };
     }
     match value {
         Value::Array(items) => items.iter().try_for_each(|v| check_placeholders(v, count)),
@@ -45,14 +49,23 @@ mod tests {
     fn placeholder_shape() {
         assert_eq!(placeholder(2), json!({"_placeholder": true, "num": 2}));
         assert_eq!(is_placeholder(&placeholder(7)), Some(7));
-        assert_eq!(is_placeholder(&json!({"_placeholder": false, "num": 1})), None);
-        assert_eq!(is_placeholder(&json!({"_placeholder": true, "num": 1, "x": 0})), None);
+        assert_eq!(
+            is_placeholder(&json!({"_placeholder": false, "num": 1})),
+            None
+        );
+        assert_eq!(
+            is_placeholder(&json!({"_placeholder": true, "num": 1, "x": 0})),
+            None
+        );
     }
 
     #[test]
     fn checks_nested_placeholders() {
         let v = json!(["ev", {"a": [placeholder(0), {"b": placeholder(1)}]}]);
         assert!(check_placeholders(&v, 2).is_ok());
-        assert_eq!(check_placeholders(&v, 1), Err(DecodeError::BadPlaceholder(1)));
+        assert_eq!(
+            check_placeholders(&v, 1),
+            Err(DecodeError::BadPlaceholder(1))
+        );
     }
 }

@@ -59,23 +59,36 @@ mod tests {
     #[test]
     fn reassembles_several_attachments() {
         let mut d = Decoder::new();
-        let text = Packet::event("/", "files", vec![placeholder(0), json!({"b": placeholder(1)}), json!("x")], vec![
-            Bytes::from_static(b"a"),
-            Bytes::from_static(b"bb"),
-        ], None)
+        let text = Packet::event(
+            "/",
+            "files",
+            vec![placeholder(0), json!({"b": placeholder(1)}), json!("x")],
+            vec![Bytes::from_static(b"a"), Bytes::from_static(b"bb")],
+            None,
+        )
         .encode();
         assert_eq!(d.feed_text(&text).unwrap(), None);
         assert_eq!(d.feed_binary(Bytes::from_static(b"a")).unwrap(), None);
         let p = d.feed_binary(Bytes::from_static(b"bb")).unwrap().unwrap();
         assert_eq!(p.kind, PacketType::BinaryEvent);
-        assert_eq!(p.attachments, vec![Bytes::from_static(b"a"), Bytes::from_static(b"bb")]);
+        assert_eq!(
+            p.attachments,
+            vec![Bytes::from_static(b"a"), Bytes::from_static(b"bb")]
+        );
     }
 
     #[test]
     fn rejects_out_of_order_frames() {
         let mut d = Decoder::new();
-        assert_eq!(d.feed_binary(Bytes::new()), Err(DecodeError::UnexpectedBinary));
-        assert_eq!(d.feed_text("51-[\"a\",{\"_placeholder\":true,\"num\":0}]").unwrap(), None);
+        assert_eq!(
+            d.feed_binary(Bytes::new()),
+            Err(DecodeError::UnexpectedBinary)
+        );
+        assert_eq!(
+            d.feed_text("51-[\"a\",{\"_placeholder\":true,\"num\":0}]")
+                .unwrap(),
+            None
+        );
         assert_eq!(d.feed_text("2[\"b\"]"), Err(DecodeError::UnexpectedText(1)));
         // After the error the decoder starts over.
         assert!(d.feed_text("2[\"b\"]").unwrap().is_some());

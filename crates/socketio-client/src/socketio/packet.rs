@@ -84,39 +84,83 @@ pub struct Packet {
 }
 
 fn nsp_cow(nsp: &str) -> Cow<'static, str> {
-    if nsp == MAIN_NAMESPACE { Cow::Borrowed(MAIN_NAMESPACE) } else { Cow::Owned(nsp.to_owned()) }
+    if nsp == MAIN_NAMESPACE {
+        Cow::Borrowed(MAIN_NAMESPACE)
+    } else {
+        Cow::Owned(nsp.to_owned())
+    }
 }
 
 impl Packet {
     /// A CONNECT for `nsp` with optional auth data.
     pub fn connect(nsp: &str, auth: Option<Value>) -> Self {
-        Self { kind: PacketType::Connect, nsp: nsp_cow(nsp), id: None, data: auth, attachments: Vec::new() }
+        Self {
+            kind: PacketType::Connect,
+            nsp: nsp_cow(nsp),
+            id: None,
+            data: auth,
+            attachments: Vec::new(),
+        }
     }
 
     /// A DISCONNECT for `nsp`.
     pub fn disconnect(nsp: &str) -> Self {
-        Self { kind: PacketType::Disconnect, nsp: nsp_cow(nsp), id: None, data: None, attachments: Vec::new() }
+        Self {
+            kind: PacketType::Disconnect,
+            nsp: nsp_cow(nsp),
+            id: None,
+            data: None,
+            attachments: Vec::new(),
+        }
     }
 
     /// An EVENT (or BINARY_EVENT when `attachments` is not empty).
-    pub fn event(nsp: &str, name: &str, args: Vec<Value>, attachments: Vec<Bytes>, id: Option<u64>) -> Self {
+    pub fn event(
+        nsp: &str,
+        name: &str,
+        args: Vec<Value>,
+        attachments: Vec<Bytes>,
+        id: Option<u64>,
+    ) -> Self {
         let mut array = Vec::with_capacity(args.len() + 1);
         array.push(Value::String(name.to_owned()));
         array.extend(args);
-        let kind = if attachments.is_empty() { PacketType::Event } else { PacketType::BinaryEvent };
-        Self { kind, nsp: nsp_cow(nsp), id, data: Some(Value::Array(array)), attachments }
+        let kind = if attachments.is_empty() {
+            PacketType::Event
+        } else {
+            PacketType::BinaryEvent
+        };
+        Self {
+            kind,
+            nsp: nsp_cow(nsp),
+            id,
+            data: Some(Value::Array(array)),
+            attachments,
+        }
     }
 
     /// An ACK (or BINARY_ACK when `attachments` is not empty) answering `id`.
     pub fn ack(nsp: &str, id: u64, args: Vec<Value>, attachments: Vec<Bytes>) -> Self {
-        let kind = if attachments.is_empty() { PacketType::Ack } else { PacketType::BinaryAck };
-        Self { kind, nsp: nsp_cow(nsp), id: Some(id), data: Some(Value::Array(args)), attachments }
+        let kind = if attachments.is_empty() {
+            PacketType::Ack
+        } else {
+            PacketType::BinaryAck
+        };
+        Self {
+            kind,
+            nsp: nsp_cow(nsp),
+            id: Some(id),
+            data: Some(Value::Array(args)),
+            attachments,
+        }
     }
 
     /// The event name of an EVENT / BINARY_EVENT.
     pub fn event_name(&self) -> Option<&str> {
         match (&self.kind, &self.data) {
-            (PacketType::Event | PacketType::BinaryEvent, Some(Value::Array(a))) => a.first()?.as_str(),
+            (PacketType::Event | PacketType::BinaryEvent, Some(Value::Array(a))) => {
+                a.first()?.as_str()
+            }
             _ => None,
         }
     }
@@ -160,7 +204,9 @@ impl Packet {
             if digits.is_empty() || !digits.bytes().all(|b| b.is_ascii_digit()) {
                 return Err(DecodeError::BadAttachmentCount);
             }
-            attachments = digits.parse().map_err(|_| DecodeError::BadAttachmentCount)?;
+            attachments = digits
+                .parse()
+                .map_err(|_| DecodeError::BadAttachmentCount)?;
             if attachments > MAX_ATTACHMENTS {
                 return Err(DecodeError::BadAttachmentCount);
             }
@@ -174,10 +220,17 @@ impl Packet {
             i = (end + 1).min(text.len());
         }
 
-        let digits_end = bytes[i..].iter().position(|b| !b.is_ascii_digit()).map_or(bytes.len(), |p| p + i);
+        let digits_end = bytes[i..]
+            .iter()
+            .position(|b| !b.is_ascii_digit())
+            .map_or(bytes.len(), |p| p + i);
         let mut id = None;
         if digits_end > i {
-            id = Some(text[i..digits_end].parse::<u64>().map_err(|_| DecodeError::BadAckId)?);
+            id = Some(
+                text[i..digits_end]
+                    .parse::<u64>()
+                    .map_err(|_| DecodeError::BadAckId)?,
+            );
             i = digits_end;
         }
 
@@ -185,7 +238,10 @@ impl Packet {
         let data = if rest.is_empty() {
             None
         } else {
-            Some(serde_json::from_str::<Value>(rest).map_err(|e| DecodeError::Json(e.to_string()))?)
+            Some(
+                serde_json::from_str::<Value>(rest)
+                    .map_err(|e| DecodeError::Json(e.to_string()))?,
+            )
         };
 
         validate(kind, data.as_ref())?;
@@ -194,7 +250,16 @@ impl Packet {
         {
             check_placeholders(d, attachments)?;
         }
-        Ok((Self { kind, nsp, id, data, attachments: Vec::new() }, attachments))
+        Ok((
+            Self {
+                kind,
+                nsp,
+                id,
+                data,
+                attachments: Vec::new(),
+            },
+            attachments,
+        ))
     }
 }
 
@@ -210,7 +275,11 @@ fn validate(kind: PacketType, data: Option<&Value>) -> Result<(), DecodeError> {
         },
         PacketType::Ack | PacketType::BinaryAck => matches!(data, Some(Value::Array(_))),
     };
-    if ok { Ok(()) } else { Err(DecodeError::InvalidPayload(kind.name())) }
+    if ok {
+        Ok(())
+    } else {
+        Err(DecodeError::InvalidPayload(kind.name()))
+    }
 }
 
 #[cfg(test)]
@@ -228,7 +297,10 @@ mod tests {
     #[test]
     fn decodes_each_type() {
         let p = dec("0");
-        assert_eq!((p.kind, p.nsp.as_ref(), p.data), (PacketType::Connect, "/", None));
+        assert_eq!(
+            (p.kind, p.nsp.as_ref(), p.data),
+            (PacketType::Connect, "/", None)
+        );
         let p = dec("0/admin,{\"token\":\"x\"}");
         assert_eq!(p.nsp, "/admin");
         assert_eq!(p.data, Some(json!({"token": "x"})));
@@ -238,9 +310,18 @@ mod tests {
         let p = dec("2/admin,456[\"project:delete\",123]");
         assert_eq!((p.nsp.as_ref(), p.id), ("/admin", Some(456)));
         let p = dec("3/admin,456[]");
-        assert_eq!((p.kind, p.id, p.data), (PacketType::Ack, Some(456), Some(json!([]))));
-        assert_eq!(dec("4{\"message\":\"Not authorized\"}").data, Some(json!({"message": "Not authorized"})));
-        assert_eq!(dec("4/ns,\"Unable to connect\"").data, Some(json!("Unable to connect")));
+        assert_eq!(
+            (p.kind, p.id, p.data),
+            (PacketType::Ack, Some(456), Some(json!([])))
+        );
+        assert_eq!(
+            dec("4{\"message\":\"Not authorized\"}").data,
+            Some(json!({"message": "Not authorized"}))
+        );
+        assert_eq!(
+            dec("4/ns,\"Unable to connect\"").data,
+            Some(json!("Unable to connect"))
+        );
     }
 
     #[test]
@@ -248,25 +329,60 @@ mod tests {
         let (p, n) = Packet::decode("51-[\"hello\",{\"_placeholder\":true,\"num\":0}]").unwrap();
         assert_eq!((p.kind, n), (PacketType::BinaryEvent, 1));
         let (p, n) = Packet::decode("61-/admin,456[{\"_placeholder\":true,\"num\":0}]").unwrap();
-        assert_eq!((p.kind, n, p.nsp.as_ref(), p.id), (PacketType::BinaryAck, 1, "/admin", Some(456)));
+        assert_eq!(
+            (p.kind, n, p.nsp.as_ref(), p.id),
+            (PacketType::BinaryAck, 1, "/admin", Some(456))
+        );
     }
 
     #[test]
     fn encodes_like_the_reference() {
         assert_eq!(Packet::connect("/", None).encode(), "0");
-        assert_eq!(Packet::connect("/admin", Some(json!({"a": 1}))).encode(), "0/admin,{\"a\":1}");
+        assert_eq!(
+            Packet::connect("/admin", Some(json!({"a": 1}))).encode(),
+            "0/admin,{\"a\":1}"
+        );
         assert_eq!(Packet::disconnect("/admin").encode(), "1/admin,");
-        assert_eq!(Packet::event("/", "ev", vec![json!(1)], vec![], Some(12)).encode(), "212[\"ev\",1]");
-        let bin = Packet::event("/", "up", vec![placeholder(0)], vec![Bytes::from_static(b"x")], None);
-        assert_eq!(bin.encode(), "51-[\"up\",{\"_placeholder\":true,\"num\":0}]");
+        assert_eq!(
+            Packet::event("/", "ev", vec![json!(1)], vec![], Some(12)).encode(),
+            "212[\"ev\",1]"
+        );
+        let bin = Packet::event(
+            "/",
+            "up",
+            vec![placeholder(0)],
+            vec![Bytes::from_static(b"x")],
+            None,
+        );
+        assert_eq!(
+            bin.encode(),
+            "51-[\"up\",{\"_placeholder\":true,\"num\":0}]"
+        );
         assert_eq!(Packet::ack("/x", 3, vec![], vec![]).encode(), "3/x,3[]");
     }
 
     #[test]
     fn rejects_malformed() {
         for bad in [
-            "", "9", "a", "2", "2{}", "2[]", "2[{}]", "3{}", "1[]", "0[]", "4", "4[1]", "5[\"a\"]", "5x-[\"a\"]",
-            "5-[\"a\"]", "599999-[\"a\"]", "2[\"a\"", "2[\"a\"] x", "299999999999999999999[\"a\"]",
+            "",
+            "9",
+            "a",
+            "2",
+            "2{}",
+            "2[]",
+            "2[{}]",
+            "3{}",
+            "1[]",
+            "0[]",
+            "4",
+            "4[1]",
+            "5[\"a\"]",
+            "5x-[\"a\"]",
+            "5-[\"a\"]",
+            "599999-[\"a\"]",
+            "2[\"a\"",
+            "2[\"a\"] x",
+            "299999999999999999999[\"a\"]",
             "51-[\"a\",{\"_placeholder\":true,\"num\":1}]",
         ] {
             assert!(Packet::decode(bad).is_err(), "{bad:?} should be rejected");

@@ -55,7 +55,14 @@ impl Transport {
         writer: JoinHandle<()>,
         pause: Option<watch::Sender<bool>>,
     ) -> Self {
-        Self { kind, tx, rx, reader, writer, pause }
+        Self {
+            kind,
+            tx,
+            rx,
+            reader,
+            writer,
+            pause,
+        }
     }
 
     /// Sends one packet; false when the transport is gone.

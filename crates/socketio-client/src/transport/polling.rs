@@ -17,8 +17,10 @@ use crate::error::Error;
 pub(crate) fn http_client(cfg: &Config) -> Result<reqwest::Client, Error> {
     let mut headers = reqwest::header::HeaderMap::new();
     for (name, value) in &cfg.headers {
-        let name = HeaderName::from_bytes(name.as_bytes()).map_err(|e| Error::Transport(format!("header {name:?}: {e}")))?;
-        let value = HeaderValue::from_str(value).map_err(|e| Error::Transport(format!("header value: {e}")))?;
+        let name = HeaderName::from_bytes(name.as_bytes())
+            .map_err(|e| Error::Transport(format!("header {name:?}: {e}")))?;
+        let value = HeaderValue::from_str(value)
+            .map_err(|e| Error::Transport(format!("header value: {e}")))?;
         headers.append(name, value);
     }
     reqwest::Client::builder()
@@ -34,35 +36,60 @@ pub(crate) fn http_client(cfg: &Config) -> Result<reqwest::Client, Error> {
 async fn read_body(mut resp: reqwest::Response, limit: usize) -> Result<String, Error> {
     let status = resp.status();
     let mut body = Vec::new();
-    while let Some(chunk) = resp.chunk().await.map_err(|e| Error::Transport(format!("polling read: {e}")))? {
+    while let Some(chunk) = resp
+        .chunk()
+        .await
+        .map_err(|e| Error::Transport(format!("polling read: {e}")))?
+    {
         if body.len() + chunk.len() > limit {
-            return Err(Error::Transport(format!("polling response over {limit} bytes")));
+            return Err(Error::Transport(format!(
+                "polling response over {limit} bytes"
+            )));
         }
         body.extend_from_slice(&chunk);
     }
-    let text = String::from_utf8(body).map_err(|_| Error::Transport("polling response is not UTF-8".into()))?;
+    let text = String::from_utf8(body)
+        .map_err(|_| Error::Transport("polling response is not UTF-8".into()))?;
     if !status.is_success() {
         let snippet: String = text.chars().take(200).collect();
-        return Err(Error::Transport(format!("polling HTTP {status}: {snippet}")));
+        return Err(Error::Transport(format!(
+            "polling HTTP {status}: {snippet}"
+        )));
     }
     Ok(text)
 }
 
 /// Performs the polling handshake. Returns the handshake and any packets the
 /// server sent in the same response after the open packet.
-pub(crate) async fn handshake(cfg: &Config, http: &reqwest::Client) -> Result<(Handshake, Vec<Packet>), Error> {
+pub(crate) async fn handshake(
+    cfg: &Config,
+    http: &reqwest::Client,
+) -> Result<(Handshake, Vec<Packet>), Error> {
     let url = cfg.engine_url("polling", None);
-    let resp = http.get(url).send().await.map_err(|e| Error::Transport(format!("polling handshake: {e}")))?;
+    let resp = http
+        .get(url)
+        .send()
+        .await
+        .map_err(|e| Error::Transport(format!("polling handshake: {e}")))?;
     let body = read_body(resp, cfg.max_message).await?;
     let mut packets = decode_payload(&body)?.into_iter();
     match packets.next() {
-        Some(Packet::Text(PacketType::Open, json)) => Ok((Handshake::parse(&json)?, packets.collect())),
-        _ => Err(Error::Transport("polling handshake: first packet is not an open packet".into())),
+        Some(Packet::Text(PacketType::Open, json)) => {
+            Ok((Handshake::parse(&json)?, packets.collect()))
+        }
+        _ => Err(Error::Transport(
+            "polling handshake: first packet is not an open packet".into(),
+        )),
     }
 }
 
 /// Starts polling the session `hs.sid`; `early` are packets that arrived with the handshake.
-pub(crate) fn spawn(cfg: &Config, http: reqwest::Client, hs: &Handshake, early: Vec<Packet>) -> Transport {
+pub(crate) fn spawn(
+    cfg: &Config,
+    http: reqwest::Client,
+    hs: &Handshake,
+    early: Vec<Packet>,
+) -> Transport {
     let url = cfg.engine_url("polling", Some(&hs.sid));
     let (in_tx, in_rx) = mpsc::channel(INCOMING_CAPACITY);
     let (out_tx, out_rx) = mpsc::unbounded_channel::<Packet>();
@@ -70,11 +97,28 @@ pub(crate) fn spawn(cfg: &Config, http: reqwest::Client, hs: &Handshake, early: 
     // A poll may legitimately stay open for a whole ping interval.
     let poll_timeout = hs.heartbeat_deadline() + Duration::from_secs(5);
     let max_body = cfg.max_message;
-    let max_post = usize::try_from(hs.max_payload).unwrap_or(usize::MAX).max(1024);
+    let max_post = usize::try_from(hs.max_payload)
+        .unwrap_or(usize::MAX)
+        .max(1024);
 
-    let reader = tokio::spawn(read_loop(http.clone(), url.clone(), in_tx.clone(), pause_rx, poll_timeout, max_body, early));
+    let reader = tokio::spawn(read_loop(
+        http.clone(),
+        url.clone(),
+        in_tx.clone(),
+        pause_rx,
+        poll_timeout,
+        max_body,
+        early,
+    ));
     let writer = tokio::spawn(write_loop(http, url, in_tx, out_rx, max_post));
-    Transport::new(TransportKind::Polling, out_tx, in_rx, reader, writer, Some(pause_tx))
+    Transport::new(
+        TransportKind::Polling,
+        out_tx,
+        in_rx,
+        reader,
+        writer,
+        Some(pause_tx),
+    )
 }
 
 async fn read_loop(
@@ -93,7 +137,12 @@ async fn read_loop(
     }
     while !*pause.borrow() {
         let result = async {
-            let resp = http.get(url.clone()).timeout(timeout).send().await.map_err(|e| Error::Transport(format!("poll: {e}")))?;
+            let resp = http
+                .get(url.clone())
+                .timeout(timeout)
+                .send()
+                .await
+                .map_err(|e| Error::Transport(format!("poll: {e}")))?;
             let body = read_body(resp, max_body).await?;
             Ok::<_, Error>(decode_payload(&body)?)
         }

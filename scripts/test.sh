@@ -1,0 +1,22 @@
+#!/usr/bin/env bash
+# Runs every test: formatting, lints, unit and property tests, and the
+# end-to-end tests against real peers (Node socket.io, the seed's
+# Flask-SocketIO app, socketioxide), which install themselves on first use
+# (npm ci, a Python venv under tests/peers/python/.venv).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+scripts/setup.sh
+
+echo "== cargo fmt --check"
+cargo fmt --all -- --check
+echo "== cargo clippy"
+cargo clippy --workspace --all-targets --locked -- -D warnings
+echo "== tests"
+if cargo nextest --version >/dev/null 2>&1; then
+  profile=default
+  [ -n "${CI:-}" ] && profile=ci
+  cargo nextest run --workspace --locked --profile "$profile"
+  cargo test --workspace --locked --doc
+else
+  cargo test --workspace --locked
+fi
