@@ -4,9 +4,14 @@
 #![allow(clippy::unwrap_used, clippy::expect_used)] // a benchmark helper: failing loudly is right
 
 fn main() {
-    let rt = tokio::runtime::Builder::new_current_thread().enable_all().build().expect("runtime");
+    let rt = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .expect("runtime");
     rt.block_on(async {
-        let server = pushdesk_e2e::SioxServer::start().await.expect("server starts");
+        let server = pushdesk_e2e::SioxServer::start()
+            .await
+            .expect("server starts");
         println!("LISTENING {}", server.port());
         std::future::pending::<()>().await;
     });

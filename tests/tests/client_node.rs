@@ -450,7 +450,9 @@ async fn auth_is_evaluated_again_on_every_reconnect() {
         let counter = calls.clone();
         let (_client, s, mut e) = ClientBuilder::new(format!("{}/secure", server.url()))
             .reconnect(fast_reconnect())
-            .auth_fn(move || json!({"token": "s3cret", "n": counter.fetch_add(1, Ordering::SeqCst) + 1}))
+            .auth_fn(
+                move || json!({"token": "s3cret", "n": counter.fetch_add(1, Ordering::SeqCst) + 1}),
+            )
             .connect()
             .unwrap();
         connected(&mut e).await;

@@ -195,7 +195,11 @@ impl NodePeer {
 
     /// `http://127.0.0.1:PORT`.
     pub fn url(&self) -> String {
-        let scheme = if self.options.tls.is_some() { "https" } else { "http" };
+        let scheme = if self.options.tls.is_some() {
+            "https"
+        } else {
+            "http"
+        };
         format!("{scheme}://127.0.0.1:{}", self.port)
     }
 
