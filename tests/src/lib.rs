@@ -23,7 +23,9 @@ pub mod setup;
 
 pub use http::{HttpResponse, http_get, polling_handshake};
 pub use peers::flask::FlaskSeed;
+pub use peers::hub::{HubProcess, TempDir};
 pub use peers::node::{NodeOptions, NodePeer, NodeTransports};
+pub use peers::redis::RedisServer;
 pub use peers::silent::SilentServer;
 pub use peers::siox::SioxServer;
 pub use ports::{free_port, try_free_port};

@@ -1,9 +1,13 @@
 //! `pushdesk listen`: stays connected (reconnecting) and prints every event.
 
 use std::io::Write as _;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 
 use anyhow::bail;
-use pushdesk_socketio::{ConnectionState, SocketEvent};
+use pushdesk_hub_model::events;
+use pushdesk_socketio::{ConnectionState, SocketEvent, Value};
+use serde_json::Map;
 use tracing::info;
 
 use crate::connect::ConnectArgs;
@@ -17,17 +21,45 @@ pub struct Args {
     /// Print exactly one JSON object per line: `{"event": NAME, "data": PAYLOAD}`.
     #[arg(long)]
     json: bool,
+    /// First print every notification newer than this id (from the hub's
+    /// history), then live ones. Without it, only new notifications.
+    #[arg(long, value_name = "ID")]
+    since: Option<u64>,
+    /// Do not show native desktop notifications (only print). Native
+    /// notifications come with the desktop notifier; until then `listen` only prints.
+    #[arg(long)]
+    no_notify: bool,
 }
 
 /// Runs until Ctrl-C, or until the hub refuses us for good.
 pub async fn run(args: Args) -> anyhow::Result<()> {
-    let (client, _socket, mut events) = args.connect.builder()?.connect()?;
+    let _ = args.no_notify;
+    // The newest notification id seen: sent on every (re)connect so the hub
+    // replays what was missed; 0 = none yet.
+    let last_seen = Arc::new(AtomicU64::new(args.since.unwrap_or(0)));
+    let have_baseline = Arc::new(AtomicBool::new(args.since.is_some()));
+    let token = args.connect.token.clone();
+    let (seen, baseline) = (last_seen.clone(), have_baseline.clone());
+    let builder = args.connect.builder()?.auth_fn(move || {
+        let mut auth = Map::new();
+        if let Some(t) = &token {
+            auth.insert("token".into(), Value::String(t.clone()));
+        }
+        if baseline.load(Ordering::Acquire) {
+            auth.insert("last_id".into(), Value::from(seen.load(Ordering::Acquire)));
+        }
+        Value::Object(auth)
+    });
+    let (client, _socket, mut events) = builder.connect()?;
     let mut states = client.watch_state();
     let stdout = std::io::stdout();
     loop {
         tokio::select! {
             event = events.next() => {
                 let Some(event) = event else { break };
+                if !track(&event, &last_seen, &have_baseline) {
+                    continue;
+                }
                 if let Some(line) = handle(event, args.json)? {
                     let mut out = stdout.lock();
                     if writeln!(out, "{line}").and_then(|()| out.flush()).is_err() {
@@ -57,6 +89,31 @@ pub async fn run(args: Args) -> anyhow::Result<()> {
         }
     }
     Ok(())
+}
+
+/// Follows notification ids; false for a notification already seen (a
+/// replay overlapping what arrived live), which is then not printed.
+fn track(event: &SocketEvent, last_seen: &AtomicU64, have_baseline: &AtomicBool) -> bool {
+    let SocketEvent::Event(ev) = event else {
+        return true;
+    };
+    let first = ev.payload.first();
+    if ev.name == "welcome" {
+        if let Some(id) = first.and_then(|v| v.get("last_id")).and_then(Value::as_u64)
+            && !have_baseline.swap(true, Ordering::AcqRel)
+        {
+            last_seen.store(id, Ordering::Release);
+        }
+        return true;
+    }
+    if ev.name != events::SEND_NOTIFICATION {
+        return true;
+    }
+    let Some(id) = first.and_then(|v| v.get("id")).and_then(Value::as_u64) else {
+        return true;
+    };
+    have_baseline.store(true, Ordering::Release);
+    last_seen.fetch_max(id, Ordering::AcqRel) < id
 }
 
 /// What one namespace event prints (if anything); a refusal is an error.

@@ -1,12 +1,18 @@
 //! `pushdesk`: the command line of the Pushdesk notification hub.
 //!
+//! * `serve`: run the hub (`serve.rs`, on the `pushdesk-hub` crate).
+//! * `send`: broadcast one notification and wait for the hub to take it (`send.rs`).
 //! * `listen`: stay connected to a hub and print every event (`listen.rs`).
+//! * `text`: print or set the shared text (`text.rs`).
 //! * `output.rs`: how an event is printed (one JSON object per line, or text). Pure.
 //! * `connect.rs`: the connection flags shared by every command.
 
 mod connect;
 mod listen;
 mod output;
+mod send;
+mod serve;
+mod text;
 
 use std::io::IsTerminal as _;
 
@@ -23,8 +29,14 @@ struct Cli {
 
 #[derive(Debug, Subcommand)]
 enum Command {
+    /// Run the hub: Socket.IO for apps and scripts, the web UI at /, history for replay.
+    Serve(serve::Args),
+    /// Broadcast a notification; exits 0 once the hub has taken it.
+    Send(send::Args),
     /// Stay connected to a hub (reconnecting as needed) and print every event it sends.
     Listen(listen::Args),
+    /// Print the shared text, or set it with --set.
+    Text(text::Args),
 }
 
 fn main() -> std::process::ExitCode {
@@ -50,7 +62,10 @@ fn main() -> std::process::ExitCode {
     };
     let result = runtime.block_on(async {
         match cli.command {
+            Command::Serve(args) => serve::run(args).await,
+            Command::Send(args) => send::run(args).await,
             Command::Listen(args) => listen::run(args).await,
+            Command::Text(args) => text::run(args).await,
         }
     });
     match result {

@@ -2,7 +2,9 @@
 //! ([`siox`], [`silent`]).
 
 pub mod flask;
+pub mod hub;
 pub mod node;
+pub mod redis;
 pub mod silent;
 pub mod siox;
 

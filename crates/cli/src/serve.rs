@@ -1,0 +1,113 @@
+//! `pushdesk serve`: runs the hub.
+
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::time::Duration;
+
+use anyhow::Context as _;
+use pushdesk_hub::{HubConfig, Retention};
+use tracing::info;
+
+/// Flags of `pushdesk serve`.
+#[derive(Debug, clap::Args)]
+pub struct Args {
+    /// Address to listen on. Use 0.0.0.0:5000 to serve the LAN (and set --token).
+    #[arg(long, env = "PUSHDESK_BIND", default_value = "127.0.0.1:5000")]
+    bind: SocketAddr,
+    /// Directory for the notification history (SQLite). Default: the OS data
+    /// directory, e.g. ~/.local/share/pushdesk.
+    #[arg(long, env = "PUSHDESK_DATA_DIR", value_name = "DIR")]
+    data_dir: Option<PathBuf>,
+    /// Require this access token (clients send {"token": …} in the Socket.IO
+    /// auth payload). Repeat for several; none means no token is required.
+    #[arg(
+        long = "token",
+        env = "PUSHDESK_TOKENS",
+        value_delimiter = ',',
+        hide_env_values = true
+    )]
+    tokens: Vec<String>,
+    /// Also allow browser pages from this origin (e.g. https://app.example).
+    /// The hub's own origin and loopback origins are always allowed; `*` allows
+    /// any page (not advised). Repeat for several.
+    #[arg(long = "allow-origin", value_name = "ORIGIN")]
+    allow_origins: Vec<String>,
+    /// Run as one of several nodes sharing this Redis (count, text, history
+    /// and broadcasts), e.g. redis://127.0.0.1:6379. Needs Redis 7+.
+    #[arg(long, env = "PUSHDESK_REDIS", value_name = "URL")]
+    redis: Option<String>,
+    /// PEM certificate for HTTPS/WSS (with --tls-key).
+    #[arg(long, value_name = "FILE", requires = "tls_key")]
+    tls_cert: Option<PathBuf>,
+    /// PEM private key for HTTPS/WSS (with --tls-cert).
+    #[arg(long, value_name = "FILE", requires = "tls_cert")]
+    tls_key: Option<PathBuf>,
+    /// Keep at most this many notifications in the history.
+    #[arg(long, default_value_t = 10_000, value_name = "N")]
+    history_max: u64,
+    /// Drop notifications older than this many days from the history.
+    #[arg(long, default_value_t = 30, value_name = "DAYS")]
+    history_days: u64,
+    /// Notifications one connection may send per second, sustained; beyond
+    /// it requests are refused with an error ack.
+    #[arg(long, default_value_t = 5.0, value_name = "PER_SEC")]
+    notify_rate: f64,
+    /// Notifications one connection may send at once before the rate applies.
+    #[arg(long, default_value_t = 20, value_name = "N")]
+    notify_burst: u32,
+}
+
+/// The default data directory.
+fn default_data_dir() -> anyhow::Result<PathBuf> {
+    let base = dirs::data_dir().context("no data directory on this system: pass --data-dir")?;
+    Ok(base.join("pushdesk"))
+}
+
+/// Serves until Ctrl-C or SIGTERM.
+pub async fn run(args: Args) -> anyhow::Result<()> {
+    let data_dir = match args.data_dir {
+        Some(d) => d,
+        None => default_data_dir()?,
+    };
+    let mut config = HubConfig::new(args.bind, data_dir);
+    config.tokens = args.tokens.into_iter().filter(|t| !t.is_empty()).collect();
+    config.allow_origins = args.allow_origins;
+    config.redis = args.redis;
+    config.tls = args.tls_cert.zip(args.tls_key);
+    config.limits.notify_per_sec = args.notify_rate.max(0.0);
+    config.limits.notify_burst = args.notify_burst.max(1);
+    config.retention = Retention {
+        max_count: args.history_max.max(1),
+        max_age: Duration::from_secs(args.history_days.max(1) * 86_400),
+    };
+    let hub = pushdesk_hub::start(config).await?;
+    let url = hub.url();
+    info!("serving the hub on {url}");
+    eprintln!(
+        "Pushdesk hub on {url}: open it in a browser; send with `pushdesk send --server {url} --title Hello`"
+    );
+    hub.wait(shutdown_signal()).await?;
+    Ok(())
+}
+
+async fn shutdown_signal() {
+    #[cfg(unix)]
+    {
+        let mut term =
+            match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+                Ok(s) => s,
+                Err(_) => {
+                    let _ = tokio::signal::ctrl_c().await;
+                    return;
+                }
+            };
+        tokio::select! {
+            _ = tokio::signal::ctrl_c() => {}
+            _ = term.recv() => {}
+        }
+    }
+    #[cfg(not(unix))]
+    {
+        let _ = tokio::signal::ctrl_c().await;
+    }
+}

@@ -1,0 +1,512 @@
+//! `pushdesk serve` as users run it: the real binary on 127.0.0.1, spoken to
+//! over real sockets by our client, raw HTTP, and the `pushdesk` CLI.
+#![allow(clippy::unwrap_used, clippy::expect_used)] // test code: a panic is the failure report
+
+use std::path::Path;
+use std::time::Duration;
+
+use pushdesk_e2e::{HubProcess, TempDir, http_get};
+use pushdesk_socketio::{
+    Client, ClientBuilder, Events, ReconnectPolicy, Socket, SocketEvent, Value, json,
+};
+
+const WAIT: Duration = Duration::from_secs(15);
+const BIN: &str = env!("CARGO_BIN_EXE_pushdesk");
+
+async fn bounded<F: std::future::Future<Output = ()>>(f: F) {
+    tokio::time::timeout(Duration::from_secs(90), f)
+        .await
+        .expect("test within 90 s");
+}
+
+async fn hub(dir: &TempDir, extra: &[&str]) -> HubProcess {
+    HubProcess::start(Path::new(BIN), dir.path(), extra)
+        .await
+        .expect("hub starts")
+}
+
+fn fast() -> ReconnectPolicy {
+    ReconnectPolicy {
+        delay: Duration::from_millis(100),
+        delay_max: Duration::from_millis(300),
+        ..Default::default()
+    }
+}
+
+async fn connect(url: &str) -> (Client, Socket, Events) {
+    let (c, s, mut e) = ClientBuilder::new(url).reconnect(fast()).connect().unwrap();
+    match next(&mut e).await {
+        SocketEvent::Connected { .. } => {}
+        other => panic!("expected Connected, got {other:?}"),
+    }
+    (c, s, e)
+}
+
+/// Connects and consumes the hub's greeting up to the initial `text_update`.
+async fn connect_settled(url: &str) -> (Client, Socket, Events) {
+    let (c, s, mut e) = connect(url).await;
+    event(&mut e, "text_update").await;
+    (c, s, e)
+}
+
+async fn next(e: &mut Events) -> SocketEvent {
+    tokio::time::timeout(WAIT, e.next())
+        .await
+        .expect("an event in time")
+        .expect("client running")
+}
+
+/// The next event called `name` (others skipped), as its first argument.
+async fn event(e: &mut Events, name: &str) -> Value {
+    loop {
+        if let SocketEvent::Event(ev) = next(e).await
+            && ev.name == name
+        {
+            return ev.payload.first().cloned().unwrap_or(Value::Null);
+        }
+    }
+}
+
+async fn event_where(e: &mut Events, name: &str, pred: impl Fn(&Value) -> bool) -> Value {
+    loop {
+        let v = event(e, name).await;
+        if pred(&v) {
+            return v;
+        }
+    }
+}
+
+async fn notify(s: &Socket, title: &str) -> Value {
+    s.emit_with_ack(
+        "send_notification_request",
+        json!({"text": title, "num": 1}),
+        WAIT,
+    )
+    .await
+    .unwrap()
+    .first()
+    .cloned()
+    .unwrap()
+}
+
+#[tokio::test]
+async fn seed_events_with_seed_semantics_and_acks() {
+    bounded(async {
+        let dir = TempDir::new("hub").unwrap();
+        let hub = hub(&dir, &[]).await;
+        let (_a, sa, mut ea) = connect(&hub.url()).await;
+        assert_eq!(event(&mut ea, "count_update").await, json!({"user_count": 1}));
+        assert_eq!(event(&mut ea, "text_update").await, json!({"text": ""}));
+        let (b, sb, mut eb) = connect_settled(&hub.url()).await;
+        event_where(&mut ea, "count_update", |v| v == &json!({"user_count": 2})).await;
+
+        // include_self=False for text, with an ack for us.
+        let ack = sa.emit_with_ack("text_update_request", json!({"text": "日本語 ✓"}), WAIT).await.unwrap();
+        assert_eq!(ack.first(), Some(&json!({"ok": true})));
+        assert_eq!(event(&mut eb, "text_update").await, json!({"text": "日本語 ✓"}));
+
+        // Seed request → seed-shaped broadcast with our id and timestamp; the sender gets {ok, id}.
+        let ack = sb.emit_with_ack("send_notification_request", json!({"text": "hello", "num": "3"}), WAIT).await.unwrap();
+        let id = ack.first().and_then(|v| v["id"].as_u64()).expect("an id");
+        assert_eq!(ack.first().unwrap()["ok"], json!(true));
+        for e in [&mut ea, &mut eb] {
+            let n = event(e, "send_notification").await;
+            assert_eq!(n["title"], json!("hello"));
+            assert_eq!(n["body"], json!("this is push notification."));
+            assert_eq!(n["icon"], json!("images/icon.png"));
+            assert_eq!(n["tag"], json!(""));
+            assert_eq!(n["data1"], json!("3"));
+            assert_eq!(n["id"], json!(id));
+            assert!(n["timestamp"].as_u64().is_some());
+        }
+        // Ids increase.
+        let second = notify(&sb, "again").await;
+        assert!(second["id"].as_u64().unwrap() > id);
+
+        // Our extensions pass through; the seed page's texts come back as text.
+        let ack = sa
+            .emit_with_ack("send_notification_request", json!({"text": "ext", "body": "b", "tag": "build", "url": "https://example.com/x", "urgency": "critical", "data": {"k": 1}}), WAIT)
+            .await
+            .unwrap();
+        assert_eq!(ack.first().unwrap()["ok"], json!(true));
+        let n = event_where(&mut eb, "send_notification", |v| v["title"] == json!("ext")).await;
+        assert_eq!((n["tag"].clone(), n["url"].clone(), n["urgency"].clone(), n["data"].clone()), (json!("build"), json!("https://example.com/x"), json!("critical"), json!({"k": 1})));
+
+        b.disconnect().await;
+        event_where(&mut ea, "count_update", |v| v == &json!({"user_count": 1})).await;
+
+        // Health says who is there and where the history stands.
+        let health: Value = serde_json::from_slice(&http_get(hub.port(), "/health").await.unwrap().body).unwrap();
+        assert_eq!(health["status"], json!("ok"));
+        assert_eq!(health["user_count"], json!(1));
+        assert!(health["last_id"].as_u64().unwrap() >= 3);
+    })
+    .await;
+}
+
+#[tokio::test]
+async fn bad_input_gets_an_error_and_others_never_notice() {
+    bounded(async {
+        let dir = TempDir::new("hub").unwrap();
+        let hub = hub(&dir, &[]).await;
+        let (_a, sa, _ea) = connect_settled(&hub.url()).await;
+        let (_b, _sb, mut eb) = connect_settled(&hub.url()).await;
+        let rejected = |v: &Value| {
+            v["ok"] == json!(false) && v["error"].as_str().is_some_and(|e| !e.is_empty())
+        };
+        for bad in [
+            json!("not an object"),
+            json!({"num": 1}),
+            json!({"text": 42}),
+            json!({"text": "x".repeat(300)}),
+            json!({"text": "t", "url": "javascript:alert(1)"}),
+            json!({"text": "t", "url": "file:///etc/passwd"}),
+            json!({"text": "t", "urgency": 7}),
+            json!(null),
+        ] {
+            let ack = sa
+                .emit_with_ack("send_notification_request", bad.clone(), WAIT)
+                .await
+                .unwrap();
+            assert!(rejected(ack.first().unwrap()), "{bad} → {ack:?}");
+        }
+        for bad in [
+            json!({"text": 1}),
+            json!({}),
+            json!({"text": "y".repeat(70_000)}),
+        ] {
+            let ack = sa
+                .emit_with_ack("text_update_request", bad.clone(), WAIT)
+                .await
+                .unwrap();
+            assert!(rejected(ack.first().unwrap()), "{ack:?}");
+        }
+        // No ack requested, garbage: just dropped.
+        sa.emit("send_notification_request", json!([1, 2, 3]))
+            .unwrap();
+        sa.emit("text_update_request", json!("zzz")).unwrap();
+        sa.emit("no_such_event", json!({})).unwrap();
+        // B saw no notification and no text from any of that, and the hub still works for both.
+        let ok = notify(&sa, "fine").await;
+        assert_eq!(ok["ok"], json!(true));
+        loop {
+            match next(&mut eb).await {
+                SocketEvent::Event(ev) if ev.name == "send_notification" => {
+                    assert_eq!(
+                        ev.payload.first().unwrap()["title"],
+                        json!("fine"),
+                        "a rejected request reached others"
+                    );
+                    break;
+                }
+                SocketEvent::Event(ev) => {
+                    assert_ne!(ev.name, "text_update", "a rejected text reached others")
+                }
+                SocketEvent::Disconnected(r) => panic!("B was disconnected: {r:?}"),
+                _ => {}
+            }
+        }
+    })
+    .await;
+}
+
+#[tokio::test]
+async fn notification_rate_is_limited_per_connection() {
+    bounded(async {
+        let dir = TempDir::new("hub").unwrap();
+        let hub = hub(&dir, &[]).await;
+        let (_a, sa, _ea) = connect(&hub.url()).await;
+        let mut refused = 0;
+        for i in 0..40 {
+            let ack = notify(&sa, &format!("n{i}")).await;
+            if ack["ok"] == json!(false) {
+                assert!(ack["error"].as_str().unwrap().contains("slow down"));
+                refused += 1;
+            }
+        }
+        assert!(refused > 0, "40 notifications at once must hit the limit");
+        // Another connection has its own budget.
+        let (_b, sb, _eb) = connect(&hub.url()).await;
+        assert_eq!(notify(&sb, "other").await["ok"], json!(true));
+    })
+    .await;
+}
+
+#[tokio::test]
+async fn a_reconnecting_client_gets_what_it_missed_once_in_order() {
+    bounded(async {
+        let dir = TempDir::new("hub").unwrap();
+        let hub = hub(&dir, &[]).await;
+        let (_s, ss, _se) = connect(&hub.url()).await;
+        let first = notify(&ss, "before").await["id"].as_u64().unwrap();
+
+        // A listener that last saw `first`: everything after it, then live ones.
+        let missed: Vec<u64> = {
+            let mut ids = Vec::new();
+            for i in 0..5 {
+                ids.push(
+                    notify(&ss, &format!("missed {i}")).await["id"]
+                        .as_u64()
+                        .unwrap(),
+                );
+            }
+            ids
+        };
+        let (c, _s2, mut e) = ClientBuilder::new(hub.url())
+            .auth(json!({"last_id": first}))
+            .reconnect(fast())
+            .connect()
+            .unwrap();
+        let live = tokio::spawn({
+            let ss = ss.clone();
+            async move {
+                tokio::time::sleep(Duration::from_millis(200)).await;
+                notify(&ss, "live").await["id"].as_u64().unwrap()
+            }
+        });
+        let mut got = Vec::new();
+        while got.len() < missed.len() + 1 {
+            let n = event(&mut e, "send_notification").await;
+            got.push(n["id"].as_u64().unwrap());
+        }
+        let live = live.await.unwrap();
+        let mut expected = missed.clone();
+        expected.push(live);
+        assert_eq!(got, expected, "replay in order, each once, then live");
+        c.disconnect().await;
+    })
+    .await;
+}
+
+#[tokio::test]
+async fn history_survives_a_hub_restart() {
+    bounded(async {
+        let dir = TempDir::new("hub").unwrap();
+        let mut hub = hub(&dir, &[]).await;
+        let (_c, s, _e) = connect(&hub.url()).await;
+        let a = notify(&s, "one").await["id"].as_u64().unwrap();
+        let b = notify(&s, "two").await["id"].as_u64().unwrap();
+        s.emit_with_ack("text_update_request", json!({"text": "kept"}), WAIT)
+            .await
+            .unwrap();
+        hub.restart().await.unwrap();
+
+        let (c2, s2, mut e2) = ClientBuilder::new(hub.url())
+            .auth(json!({"last_id": 0}))
+            .connect()
+            .unwrap();
+        let mut ids = Vec::new();
+        while ids.len() < 2 {
+            ids.push(
+                event(&mut e2, "send_notification").await["id"]
+                    .as_u64()
+                    .unwrap(),
+            );
+        }
+        assert_eq!(ids, vec![a, b]);
+        let c = notify(&s2, "three").await["id"].as_u64().unwrap();
+        assert!(c > b, "ids continue after a restart");
+        let history = s2
+            .emit_with_ack("history_request", json!({"limit": 10}), WAIT)
+            .await
+            .unwrap();
+        let titles: Vec<Value> = history.first().unwrap()["notifications"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|n| n["title"].clone())
+            .collect();
+        assert_eq!(titles, vec![json!("one"), json!("two"), json!("three")]);
+        c2.disconnect().await;
+        let (_c3, _s3, mut e3) = connect(&hub.url()).await;
+        assert_eq!(event(&mut e3, "text_update").await, json!({"text": "kept"}));
+    })
+    .await;
+}
+
+#[tokio::test]
+async fn tokens_are_checked() {
+    bounded(async {
+        let dir = TempDir::new("hub").unwrap();
+        let hub = hub(&dir, &["--token", "s3cret", "--token", "other"]).await;
+        for (auth, expect) in [
+            (None, "authentication required"),
+            (Some(json!({"token": "nope"})), "invalid token"),
+        ] {
+            let mut b = ClientBuilder::new(hub.url()).reconnect(ReconnectPolicy::disabled());
+            if let Some(a) = auth {
+                b = b.auth(a);
+            }
+            let (_c, _s, mut e) = b.connect().unwrap();
+            match next(&mut e).await {
+                SocketEvent::ConnectError(data) => {
+                    assert!(data["message"].as_str().unwrap().contains(expect), "{data}")
+                }
+                other => panic!("expected a refusal, got {other:?}"),
+            }
+        }
+        for token in ["s3cret", "other"] {
+            let (c, _s, mut e) = ClientBuilder::new(hub.url())
+                .auth(json!({"token": token}))
+                .connect()
+                .unwrap();
+            assert!(matches!(next(&mut e).await, SocketEvent::Connected { .. }));
+            c.disconnect().await;
+        }
+    })
+    .await;
+}
+
+#[tokio::test]
+async fn foreign_browser_origins_are_refused() {
+    bounded(async {
+        let dir = TempDir::new("hub").unwrap();
+        let hub = hub(&dir, &["--allow-origin", "https://app.example"]).await;
+        let port = hub.port();
+        let get = |origin: Option<String>| async move {
+            let mut req = format!("GET /socket.io/?EIO=4&transport=polling HTTP/1.1\r\nHost: 127.0.0.1:{port}\r\nConnection: close\r\n");
+            if let Some(o) = origin {
+                req.push_str(&format!("Origin: {o}\r\n"));
+            }
+            req.push_str("\r\n");
+            raw_status(port, &req).await
+        };
+        assert_eq!(get(None).await, 200, "native clients send no Origin");
+        assert_eq!(get(Some(format!("http://127.0.0.1:{port}"))).await, 200, "same origin");
+        assert_eq!(get(Some("http://localhost:1420".into())).await, 200, "loopback");
+        assert_eq!(get(Some("https://app.example".into())).await, 200, "allow-listed");
+        assert_eq!(get(Some("https://evil.example".into())).await, 403);
+        // The UI is served with a strict CSP.
+        let ui = http_get(port, "/").await.unwrap();
+        assert_eq!(ui.status, 200);
+        assert!(ui.header("content-security-policy").unwrap().contains("script-src 'self'"));
+    })
+    .await;
+}
+
+async fn raw_status(port: u16, request: &str) -> u16 {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let mut s = tokio::net::TcpStream::connect(("127.0.0.1", port))
+        .await
+        .unwrap();
+    s.write_all(request.as_bytes()).await.unwrap();
+    let mut buf = Vec::new();
+    let _ = tokio::time::timeout(WAIT, s.read_to_end(&mut buf)).await;
+    let head = String::from_utf8_lossy(&buf);
+    head.split_whitespace()
+        .nth(1)
+        .and_then(|c| c.parse().ok())
+        .unwrap_or(0)
+}
+
+#[tokio::test]
+async fn send_listen_and_text_commands() {
+    use tokio::io::AsyncBufReadExt;
+    bounded(async {
+        let dir = TempDir::new("hub").unwrap();
+        let hub = hub(&dir, &[]).await;
+        let url = hub.url();
+        let run = |args: Vec<String>| async move {
+            let out = tokio::process::Command::new(BIN)
+                .args(&args)
+                .env_remove("PUSHDESK_SERVER")
+                .output()
+                .await
+                .unwrap();
+            (
+                out.status.success(),
+                String::from_utf8_lossy(&out.stdout).into_owned(),
+                String::from_utf8_lossy(&out.stderr).into_owned(),
+            )
+        };
+        let s = |v: &[&str]| v.iter().map(|x| (*x).to_owned()).collect::<Vec<_>>();
+
+        let (ok, out, err) = run(s(&[
+            "send",
+            "--server",
+            &url,
+            "--title",
+            "first",
+            "--body",
+            "b",
+            "--tag",
+            "t",
+            "--url",
+            "https://example.com",
+        ]))
+        .await;
+        assert!(ok, "{err}");
+        let first_id: u64 = out
+            .trim()
+            .strip_prefix("sent: id ")
+            .unwrap()
+            .parse()
+            .unwrap();
+        let (ok, _, err) = run(s(&[
+            "send",
+            "--server",
+            &url,
+            "--title",
+            "bad",
+            "--url",
+            "javascript:x",
+        ]))
+        .await;
+        assert!(!ok && err.contains("url"), "{err}");
+        let (ok, _, err) = run(s(&[
+            "send",
+            "--server",
+            "http://127.0.0.1:1",
+            "--title",
+            "x",
+            "--timeout",
+            "2",
+        ]))
+        .await;
+        assert!(
+            !ok && err.lines().count() >= 1 && err.contains("error:"),
+            "{err}"
+        );
+
+        let (ok, _, err) = run(s(&["text", "--server", &url, "--set", "共有"])).await;
+        assert!(ok, "{err}");
+        let (ok, out, _) = run(s(&["text", "--server", &url])).await;
+        assert!(ok);
+        assert_eq!(out.trim_end(), "共有");
+
+        // listen --since: the history after that id first, then live ones.
+        run(s(&["send", "--server", &url, "--title", "second"])).await;
+        let mut child = tokio::process::Command::new(BIN)
+            .args([
+                "listen",
+                "--json",
+                "--no-notify",
+                "--server",
+                &url,
+                "--since",
+                &first_id.to_string(),
+            ])
+            .stdout(std::process::Stdio::piped())
+            .kill_on_drop(true)
+            .spawn()
+            .unwrap();
+        let mut lines = tokio::io::BufReader::new(child.stdout.take().unwrap()).lines();
+        let mut titles = Vec::new();
+        while titles.len() < 2 {
+            let line = tokio::time::timeout(WAIT, lines.next_line())
+                .await
+                .unwrap()
+                .unwrap()
+                .unwrap();
+            let v: Value = serde_json::from_str(&line).unwrap();
+            if v["event"] == json!("send_notification") {
+                titles.push(v["data"]["title"].as_str().unwrap().to_owned());
+                if titles.len() == 1 {
+                    run(s(&["send", "--server", &url, "--title", "third"])).await;
+                }
+            }
+        }
+        assert_eq!(titles, vec!["second", "third"]);
+    })
+    .await;
+}

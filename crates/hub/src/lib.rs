@@ -1,0 +1,27 @@
+//! The Pushdesk hub: a drop-in replacement for the seed's Flask-SocketIO
+//! server (socketioxide on axum) that keeps every notification, checks who
+//! connects, limits what they send, and scales out over Redis.
+//!
+//! * [`config`]: what the hub is told ([`HubConfig`], [`Limits`]).
+//! * [`store`]: user count, shared text and notification history, in
+//!   process with SQLite or in Redis for several nodes.
+//! * [`handlers`]: the Socket.IO events, generic over the adapter.
+//! * [`server`]: HTTP: the embedded UI, `/health`, the origin check, TLS.
+//! * [`access`]: origin allow-list and token checks. Pure.
+//! * [`ratelimit`]: the per-connection token bucket. Pure.
+//! * [`assets`]: the embedded web UI and its CSP.
+//! * [`error`]: why a hub could not start ([`HubError`]).
+
+pub mod access;
+pub mod assets;
+pub mod config;
+pub mod error;
+pub mod handlers;
+pub mod ratelimit;
+pub mod server;
+pub mod store;
+
+pub use config::{HubConfig, Limits};
+pub use error::HubError;
+pub use server::{RunningHub, start};
+pub use store::{Retention, Store};

@@ -1,0 +1,254 @@
+//! The HTTP side: binds, serves the web UI at `/`, `/health`, and
+//! Socket.IO at `/socket.io/` (WebSocket and long-polling) behind an
+//! origin check; TLS when given a certificate; one node in process or many
+//! over Redis.
+
+use std::net::SocketAddr;
+use std::sync::Arc;
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
+
+use axum::Router;
+use axum::extract::{Request, State};
+use axum::http::{HeaderMap, StatusCode, header};
+use axum::middleware::{self, Next};
+use axum::response::{IntoResponse, Response};
+use axum::routing::get;
+use serde_json::json;
+use socketioxide::SocketIo;
+use socketioxide_redis::{RedisAdapter, RedisAdapterCtr};
+use tokio::task::JoinHandle;
+use tracing::{info, warn};
+
+use crate::access::origin_allowed;
+use crate::assets;
+use crate::config::HubConfig;
+use crate::error::HubError;
+use crate::handlers::{self, HubState};
+use crate::store::Store;
+
+/// A hub that is serving.
+#[derive(Debug)]
+pub struct RunningHub {
+    addr: SocketAddr,
+    tls: bool,
+    handle: axum_server::Handle<SocketAddr>,
+    task: JoinHandle<Result<(), HubError>>,
+    pruner: JoinHandle<()>,
+}
+
+impl RunningHub {
+    /// The address it listens on (useful after binding port 0).
+    pub fn local_addr(&self) -> SocketAddr {
+        self.addr
+    }
+
+    /// `http://ADDR` (or `https://`).
+    pub fn url(&self) -> String {
+        format!(
+            "{}://{}",
+            if self.tls { "https" } else { "http" },
+            self.addr
+        )
+    }
+
+    /// Stops accepting, lets open requests finish (5 s at most), closes sockets.
+    pub async fn shutdown(self) -> Result<(), HubError> {
+        self.handle.graceful_shutdown(Some(Duration::from_secs(5)));
+        self.pruner.abort();
+        self.task
+            .await
+            .map_err(|e| HubError::Serve(format!("server task: {e}")))?
+    }
+
+    /// Serves until the server stops on its own (an error) or `shutdown` is signalled.
+    pub async fn wait(
+        self,
+        shutdown: impl std::future::Future<Output = ()>,
+    ) -> Result<(), HubError> {
+        let handle = self.handle.clone();
+        let mut task = self.task;
+        tokio::select! {
+            res = &mut task => res.map_err(|e| HubError::Serve(format!("server task: {e}")))?,
+            () = shutdown => {
+                info!("shutting down");
+                handle.graceful_shutdown(Some(Duration::from_secs(5)));
+                self.pruner.abort();
+                task.await.map_err(|e| HubError::Serve(format!("server task: {e}")))?
+            }
+        }
+    }
+}
+
+#[derive(Clone)]
+struct HttpState {
+    hub: Arc<HubState>,
+    allow_origins: Arc<Vec<String>>,
+}
+
+/// Opens the store, binds and starts serving in the background.
+pub async fn start(config: HubConfig) -> Result<RunningHub, HubError> {
+    let store = match &config.redis {
+        Some(url) => Store::open_redis(url, &config.redis_prefix, config.retention.clone()).await?,
+        None => Store::open_local(&config.data_dir, config.retention.clone()).await?,
+    };
+    let hub = Arc::new(HubState {
+        store: store.clone(),
+        tokens: config.tokens.clone(),
+        limits: config.limits.clone(),
+        publish_lock: tokio::sync::Mutex::new(()),
+    });
+    let builder = SocketIo::builder()
+        .max_payload(config.limits.max_payload)
+        .max_buffer_size(1024)
+        .ack_timeout(Duration::from_secs(10));
+    let http_state = HttpState {
+        hub: hub.clone(),
+        allow_origins: Arc::new(config.allow_origins.clone()),
+    };
+    let app = match &config.redis {
+        Some(url) => {
+            let client = redis_resp3_client(url)?;
+            let adapter = RedisAdapterCtr::new_with_redis(&client)
+                .await
+                .map_err(|e| HubError::Redis(e.to_string()))?;
+            let (layer, io) = builder
+                .with_adapter::<RedisAdapter<_>>(adapter)
+                .build_layer();
+            handlers::register(&io, hub.clone())
+                .await
+                .map_err(|e| HubError::Redis(e.to_string()))?;
+            router(http_state).layer(layer)
+        }
+        None => {
+            let (layer, io) = builder.build_layer();
+            handlers::register(&io, hub.clone());
+            router(http_state).layer(layer)
+        }
+    };
+    let app = app.layer(middleware::from_fn_with_state(
+        HttpState {
+            hub: hub.clone(),
+            allow_origins: Arc::new(config.allow_origins.clone()),
+        },
+        check_origin,
+    ));
+
+    if config.allow_origins.iter().any(|o| o == "*") {
+        warn!("--allow-origin '*': any web page may connect to this hub; prefer listing origins");
+    }
+    let listener = std::net::TcpListener::bind(config.bind)
+        .map_err(|e| HubError::Bind(config.bind, e.to_string()))?;
+    listener
+        .set_nonblocking(true)
+        .map_err(|e| HubError::Bind(config.bind, e.to_string()))?;
+    let addr = listener
+        .local_addr()
+        .map_err(|e| HubError::Bind(config.bind, e.to_string()))?;
+    let handle = axum_server::Handle::new();
+    let service = app.into_make_service();
+    let tls = config.tls.is_some();
+    let task = match &config.tls {
+        Some((cert, key)) => {
+            let _ = rustls::crypto::ring::default_provider().install_default();
+            let tls = axum_server::tls_rustls::RustlsConfig::from_pem_file(cert, key)
+                .await
+                .map_err(|e| {
+                    HubError::Tls(format!("{} / {}: {e}", cert.display(), key.display()))
+                })?;
+            let server = axum_server::from_tcp_rustls(listener, tls)
+                .map_err(|e| HubError::Bind(addr, e.to_string()))?
+                .handle(handle.clone());
+            tokio::spawn(async move {
+                server
+                    .serve(service)
+                    .await
+                    .map_err(|e| HubError::Serve(e.to_string()))
+            })
+        }
+        None => {
+            let server = axum_server::from_tcp(listener)
+                .map_err(|e| HubError::Bind(addr, e.to_string()))?
+                .handle(handle.clone());
+            tokio::spawn(async move {
+                server
+                    .serve(service)
+                    .await
+                    .map_err(|e| HubError::Serve(e.to_string()))
+            })
+        }
+    };
+    let pruner = tokio::spawn(prune_loop(store, config.prune_every));
+    info!(%addr, tls, redis = config.redis.is_some(), "hub listening");
+    Ok(RunningHub {
+        addr,
+        tls,
+        handle,
+        task,
+        pruner,
+    })
+}
+
+/// socketioxide's Redis adapter speaks RESP3.
+fn redis_resp3_client(url: &str) -> Result<redis::Client, HubError> {
+    let url = if url.contains("protocol=") {
+        url.to_owned()
+    } else if url.contains('?') {
+        format!("{url}&protocol=resp3")
+    } else {
+        format!("{url}?protocol=resp3")
+    };
+    redis::Client::open(url).map_err(|e| HubError::Redis(e.to_string()))
+}
+
+fn router(state: HttpState) -> Router {
+    Router::new()
+        .route("/health", get(health))
+        .fallback(assets::serve)
+        .with_state(state)
+}
+
+async fn health(State(state): State<HttpState>) -> Response {
+    let store = &state.hub.store;
+    match (store.user_count().await, store.last_id().await) {
+        (Ok(users), Ok(last_id)) => {
+            axum::Json(json!({ "status": "ok", "version": env!("CARGO_PKG_VERSION"), "user_count": users, "last_id": last_id })).into_response()
+        }
+        (Err(e), _) | (_, Err(e)) => {
+            (StatusCode::SERVICE_UNAVAILABLE, axum::Json(json!({ "status": "error", "error": e.to_string() }))).into_response()
+        }
+    }
+}
+
+/// Refuses Socket.IO requests from browser origins that are not allowed.
+async fn check_origin(State(state): State<HttpState>, req: Request, next: Next) -> Response {
+    if req.uri().path().starts_with("/socket.io") {
+        let headers: &HeaderMap = req.headers();
+        let origin = headers.get(header::ORIGIN).and_then(|v| v.to_str().ok());
+        let host = headers.get(header::HOST).and_then(|v| v.to_str().ok());
+        if !origin_allowed(origin, host, &state.allow_origins) {
+            warn!(
+                origin = origin.unwrap_or_default(),
+                "refused a connection from a foreign origin"
+            );
+            return (
+                StatusCode::FORBIDDEN,
+                "origin not allowed (see --allow-origin)",
+            )
+                .into_response();
+        }
+    }
+    next.run(req).await
+}
+
+async fn prune_loop(store: Store, every: Duration) {
+    let mut tick = tokio::time::interval(every);
+    loop {
+        tick.tick().await;
+        let now = SystemTime::now()
+            .duration_since(UNIX_EPOCH)
+            .map_or(0, |d| u64::try_from(d.as_millis()).unwrap_or(u64::MAX));
+        if let Err(e) = store.prune(now).await {
+            warn!(error = %e, "pruning the history failed");
+        }
+    }
+}

@@ -1,0 +1,589 @@
+//! The Redis backend: several hub nodes share one Redis, so they share the
+//! user count, the shared text and the notification history.
+//!
+//! One [`ConnectionManager`] (multiplexed, reconnects by itself) per store.
+//! Every multi-key change is one Lua script, so it is atomic: a
+//! notification becomes visible together with its id, the count bound is
+//! applied in the same step, and a node's count is written together with
+//! its registration. The key layout is on [`RedisOptions`].
+//!
+//! The scripts touch keys they compute from the prefix (the per-node
+//! counts), so this backend needs a standalone Redis (or a replicated one),
+//! not Redis Cluster.
+
+use std::fmt;
+use std::sync::{Arc, LazyLock, OnceLock, Weak};
+use std::time::Duration;
+
+use pushdesk_hub_model::Notification;
+use redis::aio::{ConnectionManager, ConnectionManagerConfig};
+use redis::{Client, IntoConnectionInfo as _, ProtocolVersion, Script};
+use tokio::task::AbortHandle;
+
+use super::error::redact_url;
+use super::{Retention, StoreError};
+
+/// Options of the Redis backend ([`Store::open_redis_with`](super::Store::open_redis_with)).
+///
+/// # Key layout
+///
+/// Every key starts with [`prefix`](Self::prefix) (`P`, default
+/// `pushdesk:`):
+///
+/// | key | type | holds |
+/// | --- | --- | --- |
+/// | `P` `next_id` | string (integer) | the last notification id handed out (`INCR`) |
+/// | `P` `history` | sorted set | score: id; member: the notification's JSON (starting `{"id":N,`) |
+/// | `P` `history:ts` | sorted set | score: timestamp (Unix ms); member: id, for pruning by age |
+/// | `P` `text` | string | the shared text |
+/// | `P` `nodes` | set | ids of the nodes that may be counting users |
+/// | `P` `node:` ID | string (integer), TTL [`node_ttl`](Self::node_ttl) | users connected to node ID |
+/// | `P` `node_seq` | string (integer) | the last node id handed out (`INCR` when a store opens) |
+///
+/// The user count is the sum of the `node:` keys of the nodes in `nodes`;
+/// a node whose key has expired (it crashed or lost Redis for longer than
+/// the TTL) is dropped from `nodes` while summing. Each node rewrites its
+/// key on every connect and disconnect and every third of the TTL.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RedisOptions {
+    /// Prefix of every key, so several hubs (or tests) can share a Redis.
+    pub prefix: String,
+    /// How much history to keep.
+    pub retention: Retention,
+    /// How long a node's user count outlives the node's last refresh. The
+    /// node refreshes it every third of this.
+    pub node_ttl: Duration,
+}
+
+impl RedisOptions {
+    /// The default key prefix.
+    pub const DEFAULT_PREFIX: &str = "pushdesk:";
+    /// The default node TTL: 30 s.
+    pub const DEFAULT_NODE_TTL: Duration = Duration::from_secs(30);
+}
+
+impl Default for RedisOptions {
+    /// Prefix `pushdesk:`, default [`Retention`], node TTL 30 s.
+    fn default() -> Self {
+        Self {
+            prefix: Self::DEFAULT_PREFIX.to_owned(),
+            retention: Retention::default(),
+            node_ttl: Self::DEFAULT_NODE_TTL,
+        }
+    }
+}
+
+/// The shortest node TTL accepted (shorter ones are raised to it).
+const MIN_NODE_TTL: Duration = Duration::from_millis(300);
+
+/// At most this many members per round trip when reading history.
+const BATCH: usize = 500;
+
+/// How the connection manager connects and retries.
+fn manager_config() -> ConnectionManagerConfig {
+    ConnectionManagerConfig::new()
+        .set_connection_timeout(Some(Duration::from_secs(5)))
+        .set_response_timeout(Some(Duration::from_secs(5)))
+        .set_number_of_retries(4)
+        .set_max_delay(Duration::from_secs(2))
+}
+
+/// The Lua helper both history scripts use: drops the oldest members of
+/// `KEYS[2]` (and their ids from `KEYS[3]`) beyond `max_count`; returns
+/// how many.
+macro_rules! trim_lua {
+    () => {
+        r#"
+local function trim(max_count)
+  local n = redis.call('ZCARD', KEYS[2])
+  if n <= max_count then return 0 end
+  local drop = n - max_count
+  local old = redis.call('ZRANGE', KEYS[2], 0, drop - 1, 'WITHSCORES')
+  for i = 2, #old, 2 do
+    redis.call('ZREM', KEYS[3], string.format('%d', tonumber(old[i])))
+  end
+  redis.call('ZREMRANGEBYRANK', KEYS[2], 0, drop - 1)
+  return drop
+end
+"#
+    };
+}
+
+/// Publish: KEYS next_id, history, history:ts; ARGV the JSON without `id`
+/// (an object with at least one key), the timestamp, max_count. Returns
+/// the id. The id is also kept above any id already in the history, in
+/// case `next_id` alone was lost.
+static PUBLISH: LazyLock<Script> = LazyLock::new(|| {
+    Script::new(concat!(
+        trim_lua!(),
+        r#"
+local id = redis.call('INCR', KEYS[1])
+local top = redis.call('ZREVRANGE', KEYS[2], 0, 0, 'WITHSCORES')
+if top[2] and tonumber(top[2]) >= id then
+  id = tonumber(top[2]) + 1
+  redis.call('SET', KEYS[1], string.format('%d', id))
+end
+local sid = string.format('%d', id)
+redis.call('ZADD', KEYS[2], sid, '{"id":' .. sid .. ',' .. string.sub(ARGV[1], 2))
+redis.call('ZADD', KEYS[3], ARGV[2], sid)
+trim(tonumber(ARGV[3]))
+return id
+"#
+    ))
+});
+
+/// Prune: KEYS next_id, history, history:ts; ARGV the cutoff timestamp,
+/// max_count. Returns how many notifications it removed.
+static PRUNE: LazyLock<Script> = LazyLock::new(|| {
+    Script::new(concat!(
+        trim_lua!(),
+        r#"
+local removed = 0
+local cutoff = '(' .. ARGV[1]
+local expired = redis.call('ZRANGEBYSCORE', KEYS[3], '-inf', cutoff)
+for _, id in ipairs(expired) do
+  removed = removed + redis.call('ZREMRANGEBYSCORE', KEYS[2], id, id)
+end
+redis.call('ZREMRANGEBYSCORE', KEYS[3], '-inf', cutoff)
+return removed + trim(tonumber(ARGV[2]))
+"#
+    ))
+});
+
+/// Count: KEYS nodes; ARGV the node key prefix, this node's id (or `""`
+/// to only read), its user count, the TTL in ms. Writes this node's count
+/// (if an id is given) and returns the sum over live nodes, forgetting the
+/// dead ones.
+static COUNT: LazyLock<Script> = LazyLock::new(|| {
+    Script::new(
+        r#"
+if ARGV[2] ~= '' then
+  redis.call('SET', ARGV[1] .. ARGV[2], ARGV[3], 'PX', ARGV[4])
+  redis.call('SADD', KEYS[1], ARGV[2])
+end
+local total = 0
+for _, node in ipairs(redis.call('SMEMBERS', KEYS[1])) do
+  local users = redis.call('GET', ARGV[1] .. node)
+  if users then
+    total = total + (tonumber(users) or 0)
+  else
+    redis.call('SREM', KEYS[1], node)
+  end
+end
+return total
+"#,
+    )
+});
+
+/// The keys, prefix applied.
+#[derive(Debug)]
+struct Keys {
+    next_id: String,
+    history: String,
+    history_ts: String,
+    text: String,
+    nodes: String,
+    node_prefix: String,
+    node_seq: String,
+}
+
+impl Keys {
+    fn new(prefix: &str) -> Self {
+        let key = |name: &str| format!("{prefix}{name}");
+        Self {
+            next_id: key("next_id"),
+            history: key("history"),
+            history_ts: key("history:ts"),
+            text: key("text"),
+            nodes: key("nodes"),
+            node_prefix: key("node:"),
+            node_seq: key("node_seq"),
+        }
+    }
+}
+
+/// This node's users, as last written (or to be written) to Redis.
+#[derive(Debug, Default)]
+struct NodeUsers {
+    count: u64,
+    /// After [`RedisStore::shutdown`]: no longer written.
+    stopped: bool,
+}
+
+/// The Redis backend (see the [module documentation](self)).
+pub(crate) struct RedisStore {
+    client: Client,
+    conn: ConnectionManager,
+    /// The URL, credentials masked.
+    url: String,
+    keys: Keys,
+    retention: Retention,
+    node_id: String,
+    node_ttl: Duration,
+    /// Held while writing the count so writes reach Redis in order.
+    users: tokio::sync::Mutex<NodeUsers>,
+    refresh: OnceLock<AbortHandle>,
+}
+
+impl fmt::Debug for RedisStore {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("RedisStore")
+            .field("url", &self.url)
+            .field("keys", &self.keys)
+            .field("node_id", &self.node_id)
+            .field("node_ttl", &self.node_ttl)
+            .field("retention", &self.retention)
+            .finish_non_exhaustive()
+    }
+}
+
+impl Drop for RedisStore {
+    fn drop(&mut self) {
+        if let Some(refresh) = self.refresh.get() {
+            refresh.abort();
+        }
+    }
+}
+
+/// The id at the start of a member (`{"id":N,…`), as the publish script
+/// writes it.
+fn member_id(member: &str) -> Option<u64> {
+    let rest = member.strip_prefix(r#"{"id":"#)?;
+    let end = rest.find(',')?;
+    rest[..end].parse().ok()
+}
+
+/// Decodes a history member; `None` (with a warning) if it is not a
+/// notification.
+fn decode_member(member: &str, id: u64) -> Option<Notification> {
+    match serde_json::from_str::<Notification>(member) {
+        Ok(mut n) => {
+            n.id = Some(id);
+            Some(n)
+        }
+        Err(e) => {
+            tracing::warn!(id, error = %e, "skipping an undecodable notification in the Redis history");
+            None
+        }
+    }
+}
+
+/// Every third of the TTL, rewrites the node's count, until the store is
+/// dropped.
+async fn refresh_loop(store: Weak<RedisStore>, every: Duration) {
+    loop {
+        tokio::time::sleep(every).await;
+        let Some(store) = store.upgrade() else {
+            return;
+        };
+        if let Err(e) = store.refresh().await {
+            tracing::warn!(error = %e, node = %store.node_id, "refreshing this node's user count in Redis failed");
+        }
+    }
+}
+
+impl RedisStore {
+    /// Connects, takes a node id and starts the refresh task.
+    pub(crate) async fn open(url: &str, options: RedisOptions) -> Result<Arc<Self>, StoreError> {
+        let shown = redact_url(url);
+        let url_err = |source| StoreError::RedisUrl {
+            url: shown.clone(),
+            source,
+        };
+        let info = url.into_connection_info().map_err(url_err)?;
+        // The socketioxide Redis adapter needs RESP3 on the client it is
+        // given, and this client is that one.
+        let settings = info
+            .redis_settings()
+            .clone()
+            .set_protocol(ProtocolVersion::RESP3);
+        let client = Client::open(info.set_redis_settings(settings)).map_err(url_err)?;
+        let connect_err = |source| StoreError::RedisConnect {
+            url: shown.clone(),
+            source,
+        };
+        let mut conn = ConnectionManager::new_with_config(client.clone(), manager_config())
+            .await
+            .map_err(connect_err)?;
+        let keys = Keys::new(&options.prefix);
+        let node_seq: u64 = redis::cmd("INCR")
+            .arg(&keys.node_seq)
+            .query_async(&mut conn)
+            .await
+            .map_err(connect_err)?;
+        let node_ttl = options.node_ttl.max(MIN_NODE_TTL);
+        let store = Arc::new(Self {
+            client,
+            conn,
+            url: shown,
+            keys,
+            retention: options.retention,
+            node_id: node_seq.to_string(),
+            node_ttl,
+            users: tokio::sync::Mutex::new(NodeUsers::default()),
+            refresh: OnceLock::new(),
+        });
+        // Registers the node (and checks that scripts run) right away.
+        store.refresh().await?;
+        let task = tokio::spawn(refresh_loop(Arc::downgrade(&store), node_ttl / 3));
+        let _ = store.refresh.set(task.abort_handle());
+        tracing::debug!(url = %store.url, node = %store.node_id, prefix = %options.prefix, "Redis store open");
+        Ok(store)
+    }
+
+    pub(crate) fn client(&self) -> &Client {
+        &self.client
+    }
+
+    /// Runs the count script: writes `users` for this node unless it is
+    /// stopped; returns the total.
+    async fn write_count(&self, users: &NodeUsers) -> Result<u64, StoreError> {
+        let node = if users.stopped { "" } else { &self.node_id };
+        let ttl_ms = u64::try_from(self.node_ttl.as_millis()).unwrap_or(u64::MAX);
+        let total: u64 = COUNT
+            .key(&self.keys.nodes)
+            .arg(&self.keys.node_prefix)
+            .arg(node)
+            .arg(users.count)
+            .arg(ttl_ms)
+            .invoke_async(&mut self.conn.clone())
+            .await?;
+        Ok(total)
+    }
+
+    async fn refresh(&self) -> Result<(), StoreError> {
+        let users = self.users.lock().await;
+        if !users.stopped {
+            self.write_count(&users).await?;
+        }
+        Ok(())
+    }
+
+    pub(crate) async fn user_connected(&self) -> Result<u64, StoreError> {
+        let mut users = self.users.lock().await;
+        users.count = users.count.saturating_add(1);
+        self.write_count(&users).await
+    }
+
+    pub(crate) async fn user_disconnected(&self) -> Result<u64, StoreError> {
+        let mut users = self.users.lock().await;
+        users.count = users.count.saturating_sub(1);
+        self.write_count(&users).await
+    }
+
+    pub(crate) async fn user_count(&self) -> Result<u64, StoreError> {
+        let total: u64 = COUNT
+            .key(&self.keys.nodes)
+            .arg(&self.keys.node_prefix)
+            .arg("")
+            .arg(0)
+            .arg(0)
+            .invoke_async(&mut self.conn.clone())
+            .await?;
+        Ok(total)
+    }
+
+    pub(crate) async fn shutdown(&self) -> Result<(), StoreError> {
+        let mut users = self.users.lock().await;
+        users.stopped = true;
+        if let Some(refresh) = self.refresh.get() {
+            refresh.abort();
+        }
+        redis::pipe()
+            .atomic()
+            .cmd("DEL")
+            .arg(format!("{}{}", self.keys.node_prefix, self.node_id))
+            .ignore()
+            .cmd("SREM")
+            .arg(&self.keys.nodes)
+            .arg(&self.node_id)
+            .ignore()
+            .query_async::<()>(&mut self.conn.clone())
+            .await?;
+        Ok(())
+    }
+
+    pub(crate) async fn publish(
+        &self,
+        mut n: Notification,
+        now_ms: u64,
+    ) -> Result<Notification, StoreError> {
+        n.id = None;
+        n.timestamp = Some(now_ms);
+        let json = serde_json::to_string(&n).map_err(StoreError::Encode)?;
+        // The script splices `"id":N,` in after the `{`: it needs an object
+        // with at least one key (a notification always has `title`).
+        if !(json.starts_with('{') && json.len() > 2) {
+            return Err(StoreError::Corrupt {
+                what: "notification JSON".into(),
+                detail: format!("not a non-empty object: {json}"),
+            });
+        }
+        let id: u64 = PUBLISH
+            .key(&self.keys.next_id)
+            .key(&self.keys.history)
+            .key(&self.keys.history_ts)
+            .arg(json)
+            .arg(now_ms)
+            .arg(self.retention.max_count)
+            .invoke_async(&mut self.conn.clone())
+            .await?;
+        n.id = Some(id);
+        Ok(n)
+    }
+
+    pub(crate) async fn since(
+        &self,
+        after_id: u64,
+        limit: usize,
+        now_ms: u64,
+    ) -> Result<Vec<Notification>, StoreError> {
+        let cutoff = self.retention.cutoff(now_ms);
+        let mut conn = self.conn.clone();
+        let mut out = Vec::new();
+        let mut cursor = after_id;
+        while out.len() < limit {
+            let want = (limit - out.len()).min(BATCH);
+            let members: Vec<String> = redis::cmd("ZRANGEBYSCORE")
+                .arg(&self.keys.history)
+                .arg(format!("({cursor}"))
+                .arg("+inf")
+                .arg("LIMIT")
+                .arg(0)
+                .arg(want)
+                .query_async(&mut conn)
+                .await?;
+            let fetched = members.len();
+            let before = cursor;
+            for member in members {
+                let Some(id) = member_id(&member) else {
+                    tracing::warn!(member, "skipping a foreign member of the Redis history");
+                    continue;
+                };
+                cursor = cursor.max(id);
+                if let Some(n) = decode_member(&member, id)
+                    && n.timestamp.is_none_or(|t| t >= cutoff)
+                {
+                    out.push(n);
+                }
+            }
+            if fetched < want || cursor == before {
+                break;
+            }
+        }
+        Ok(out)
+    }
+
+    pub(crate) async fn recent(
+        &self,
+        limit: usize,
+        now_ms: u64,
+    ) -> Result<Vec<Notification>, StoreError> {
+        let cutoff = self.retention.cutoff(now_ms);
+        let mut conn = self.conn.clone();
+        let mut out = Vec::new();
+        let mut below: Option<u64> = None;
+        while out.len() < limit {
+            let want = (limit - out.len()).min(BATCH);
+            let max = below.map_or_else(|| "+inf".to_owned(), |id| format!("({id}"));
+            let members: Vec<String> = redis::cmd("ZREVRANGEBYSCORE")
+                .arg(&self.keys.history)
+                .arg(max)
+                .arg("-inf")
+                .arg("LIMIT")
+                .arg(0)
+                .arg(want)
+                .query_async(&mut conn)
+                .await?;
+            let fetched = members.len();
+            let before = below;
+            for member in members {
+                let Some(id) = member_id(&member) else {
+                    tracing::warn!(member, "skipping a foreign member of the Redis history");
+                    continue;
+                };
+                below = Some(below.map_or(id, |b| b.min(id)));
+                if let Some(n) = decode_member(&member, id)
+                    && n.timestamp.is_none_or(|t| t >= cutoff)
+                {
+                    out.push(n);
+                }
+            }
+            if fetched < want || below == before {
+                break;
+            }
+        }
+        out.reverse();
+        Ok(out)
+    }
+
+    pub(crate) async fn last_id(&self) -> Result<u64, StoreError> {
+        let last: Option<u64> = redis::cmd("GET")
+            .arg(&self.keys.next_id)
+            .query_async(&mut self.conn.clone())
+            .await?;
+        Ok(last.unwrap_or(0))
+    }
+
+    pub(crate) async fn text(&self) -> Result<String, StoreError> {
+        let text: Option<String> = redis::cmd("GET")
+            .arg(&self.keys.text)
+            .query_async(&mut self.conn.clone())
+            .await?;
+        Ok(text.unwrap_or_default())
+    }
+
+    pub(crate) async fn set_text(&self, text: &str) -> Result<(), StoreError> {
+        redis::cmd("SET")
+            .arg(&self.keys.text)
+            .arg(text)
+            .query_async::<()>(&mut self.conn.clone())
+            .await?;
+        Ok(())
+    }
+
+    pub(crate) async fn prune(&self, now_ms: u64) -> Result<u64, StoreError> {
+        let removed: u64 = PRUNE
+            .key(&self.keys.next_id)
+            .key(&self.keys.history)
+            .key(&self.keys.history_ts)
+            .arg(self.retention.cutoff(now_ms))
+            .arg(self.retention.max_count)
+            .invoke_async(&mut self.conn.clone())
+            .await?;
+        Ok(removed)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn member_ids() {
+        assert_eq!(member_id(r#"{"id":42,"title":"t"}"#), Some(42));
+        assert_eq!(member_id(r#"{"title":"t","id":42}"#), None);
+        assert_eq!(member_id(r#"{"id":-1,"title":"t"}"#), None);
+        assert_eq!(member_id("garbage"), None);
+    }
+
+    #[test]
+    fn keys_use_the_prefix() {
+        let keys = Keys::new("p:");
+        assert_eq!(keys.next_id, "p:next_id");
+        assert_eq!(keys.history, "p:history");
+        assert_eq!(keys.history_ts, "p:history:ts");
+        assert_eq!(keys.text, "p:text");
+        assert_eq!(keys.nodes, "p:nodes");
+        assert_eq!(keys.node_prefix, "p:node:");
+        assert_eq!(keys.node_seq, "p:node_seq");
+    }
+
+    #[test]
+    fn defaults() {
+        let o = RedisOptions::default();
+        assert_eq!(o.prefix, "pushdesk:");
+        assert_eq!(o.node_ttl, Duration::from_secs(30));
+        assert_eq!(o.retention, Retention::default());
+    }
+}

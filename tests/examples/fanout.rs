@@ -1,0 +1,166 @@
+//! Fan-out benchmark (`scripts/bench-fanout.sh` runs it against our hub and
+//! the Node server side by side). `fanout URL PID CLIENTS RATE SECONDS BURST`:
+//!
+//! 1. connects CLIENTS WebSocket clients to the hub at URL and records the
+//!    server process PID's memory before and after (per idle connection);
+//! 2. steady phase: one more client sends `send_notification_request` at RATE
+//!    per second for SECONDS, `num` carrying the send time; every client
+//!    records when each arrives → delivery latency p50/p99;
+//! 3. burst phase: sends BURST notifications back to back and times until
+//!    every client has them all → notifications delivered per second.
+//!
+//! Prints one JSON object.
+#![allow(clippy::unwrap_used, clippy::expect_used)] // a benchmark driver: failing loudly is right
+
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::time::{Duration, Instant};
+
+use pushdesk_socketio::{ClientBuilder, Events, SocketEvent, TransportMode, json};
+use tokio::sync::Mutex;
+
+fn rss_kib(pid: u32) -> u64 {
+    let status = std::fs::read_to_string(format!("/proc/{pid}/status")).unwrap_or_default();
+    status
+        .lines()
+        .find_map(|l| l.strip_prefix("VmRSS:"))
+        .and_then(|v| v.split_whitespace().next())
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(0)
+}
+
+fn pss_kib(pid: u32) -> u64 {
+    let rollup = std::fs::read_to_string(format!("/proc/{pid}/smaps_rollup")).unwrap_or_default();
+    rollup
+        .lines()
+        .find_map(|l| l.strip_prefix("Pss:"))
+        .and_then(|v| v.split_whitespace().next())
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(0)
+}
+
+fn percentile(sorted: &[u64], p: f64) -> u64 {
+    if sorted.is_empty() {
+        return 0;
+    }
+    let idx = ((sorted.len() as f64 - 1.0) * p).round() as usize;
+    sorted[idx.min(sorted.len() - 1)]
+}
+
+async fn wait_connected(events: &mut Events) {
+    loop {
+        match tokio::time::timeout(Duration::from_secs(30), events.next())
+            .await
+            .expect("connect within 30 s")
+        {
+            Some(SocketEvent::Connected { .. }) => return,
+            Some(SocketEvent::ConnectError(e)) => panic!("refused: {e}"),
+            Some(_) => {}
+            None => panic!("client stopped"),
+        }
+    }
+}
+
+fn main() {
+    let args: Vec<String> = std::env::args().collect();
+    let url = args
+        .get(1)
+        .cloned()
+        .expect("usage: fanout URL PID CLIENTS RATE SECONDS BURST");
+    let pid: u32 = args.get(2).and_then(|s| s.parse().ok()).expect("PID");
+    let clients: usize = args.get(3).and_then(|s| s.parse().ok()).unwrap_or(1000);
+    let rate: f64 = args.get(4).and_then(|s| s.parse().ok()).unwrap_or(50.0);
+    let seconds: f64 = args.get(5).and_then(|s| s.parse().ok()).unwrap_or(5.0);
+    let burst: u64 = args.get(6).and_then(|s| s.parse().ok()).unwrap_or(200);
+    let rt = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(1)
+        .enable_all()
+        .build()
+        .unwrap();
+    rt.block_on(async move {
+        let base = Instant::now();
+        let micros = move || base.elapsed().as_micros() as u64;
+        tokio::time::sleep(Duration::from_millis(300)).await;
+        let (rss0, pss0) = (rss_kib(pid), pss_kib(pid));
+
+        let latencies = Arc::new(Mutex::new(Vec::<u64>::with_capacity(clients * 512)));
+        let burst_seen = Arc::new(AtomicU64::new(0));
+        let burst_done = Arc::new(tokio::sync::Notify::new());
+        let mut handles = Vec::with_capacity(clients);
+        for _ in 0..clients {
+            let (client, _socket, mut events) = ClientBuilder::new(url.clone()).transport(TransportMode::WebSocket).connect().unwrap();
+            wait_connected(&mut events).await;
+            let (lat, seen, done) = (latencies.clone(), burst_seen.clone(), burst_done.clone());
+            let total = clients as u64 * burst;
+            handles.push((client, tokio::spawn(async move {
+                let mut local = Vec::new();
+                while let Some(ev) = events.next().await {
+                    let SocketEvent::Event(ev) = ev else { continue };
+                    if ev.name != "send_notification" {
+                        continue;
+                    }
+                    let n = ev.payload.first().cloned().unwrap_or_default();
+                    match n["title"].as_str() {
+                        Some("steady") => {
+                            if let Some(sent) = n["data1"].as_u64() {
+                                local.push(micros().saturating_sub(sent));
+                            }
+                        }
+                        Some("burst") if seen.fetch_add(1, Ordering::AcqRel) + 1 == total => done.notify_one(),
+                        Some("end") => break,
+                        _ => {}
+                    }
+                }
+                lat.lock().await.extend(local);
+            })));
+        }
+        tokio::time::sleep(Duration::from_millis(500)).await;
+        let (rss1, pss1) = (rss_kib(pid), pss_kib(pid));
+
+        let (sender, socket, mut sender_events) = ClientBuilder::new(url.clone()).transport(TransportMode::WebSocket).connect().unwrap();
+        wait_connected(&mut sender_events).await;
+        tokio::spawn(async move { while sender_events.next().await.is_some() {} });
+
+        // Steady phase.
+        let count = (rate * seconds).round() as u64;
+        let period = Duration::from_secs_f64(1.0 / rate);
+        let mut tick = tokio::time::interval(period);
+        for _ in 0..count {
+            tick.tick().await;
+            socket.emit("send_notification_request", json!({"text": "steady", "num": micros()})).unwrap();
+        }
+        tokio::time::sleep(Duration::from_secs(2)).await;
+
+        // Burst phase.
+        let started = Instant::now();
+        for i in 0..burst {
+            socket.emit("send_notification_request", json!({"text": "burst", "num": i})).unwrap();
+        }
+        let completed = tokio::time::timeout(Duration::from_secs(60), burst_done.notified()).await.is_ok();
+        let elapsed = started.elapsed().as_secs_f64();
+        let delivered = burst_seen.load(Ordering::Acquire);
+
+        socket.emit("send_notification_request", json!({"text": "end", "num": 0})).unwrap();
+        for (client, task) in handles {
+            let _ = tokio::time::timeout(Duration::from_secs(10), task).await;
+            drop(client);
+        }
+        let mut lat = latencies.lock().await.clone();
+        lat.sort_unstable();
+        let expected = count * clients as u64;
+        println!(
+            "{}",
+            json!({
+                "url": url, "clients": clients,
+                "steady": {"rate": rate, "sent": count, "delivered": lat.len(), "expected": expected,
+                           "p50_ms": percentile(&lat, 0.50) as f64 / 1000.0, "p99_ms": percentile(&lat, 0.99) as f64 / 1000.0},
+                "burst": {"sent": burst, "delivered": delivered, "complete": completed, "seconds": elapsed,
+                          "delivered_per_sec": delivered as f64 / elapsed},
+                "memory": {"rss_kib_before": rss0, "rss_kib_after": rss1, "pss_kib_before": pss0, "pss_kib_after": pss1,
+                           "kib_per_connection_rss": (rss1.saturating_sub(rss0)) as f64 / clients as f64,
+                           "kib_per_connection_pss": (pss1.saturating_sub(pss0)) as f64 / clients as f64}
+            })
+        );
+        sender.disconnect().await;
+    });
+}
