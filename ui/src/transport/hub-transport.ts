@@ -1,0 +1,63 @@
+// How the UI talks to a hub. The browser build uses Socket.IO directly
+// (SocketIoTransport); the desktop app will implement the same interface
+// over Tauri commands and events, its Rust core owning the connection.
+
+import type { NotificationDraft, SendResult } from "../core/ack.js";
+import type { ConnectionStatus } from "../core/status.js";
+
+export type { ConnectionStatus, NotificationDraft, SendResult };
+
+/** Call to stop listening. */
+export type Unsubscribe = () => void;
+
+/** What the hub says about itself on connect (our hub's `welcome`; seed servers send none). */
+export interface HubWelcome {
+  /** The newest notification id the hub has handed out (0: none yet). */
+  lastId?: number;
+  version?: string;
+}
+
+export interface HubTransport {
+  /** Starts (or restarts, after a refusal) the connection. Reconnects by itself after drops. */
+  connect(): void;
+  /** Closes the connection; no reconnecting until `connect()`. */
+  disconnect(): void;
+
+  onStatus(cb: (status: ConnectionStatus) => void): Unsubscribe;
+  /** `count_update {user_count}`. */
+  onCount(cb: (count: number) => void): Unsubscribe;
+  /** `text_update {text}`: the shared text from the hub (never an echo of our own). */
+  onText(cb: (text: string) => void): Unsubscribe;
+  /** `send_notification`: the payload as received, unvalidated (see core/notification.ts). */
+  onNotification(cb: (payload: unknown) => void): Unsubscribe;
+  onWelcome(cb: (welcome: HubWelcome) => void): Unsubscribe;
+
+  /** `text_update_request {text}`. Resolves with the hub's ack, if any. */
+  sendText(text: string): Promise<SendResult>;
+  /** `send_notification_request`, acknowledged within a timeout. */
+  sendNotification(draft: NotificationDraft): Promise<SendResult>;
+  /** `history_request {limit}`: the newest notifications, or null when the hub can't say. */
+  requestHistory(limit: number): Promise<unknown[] | null>;
+}
+
+/** A tiny typed listener list for transports. */
+export class Listeners<T> {
+  #set = new Set<(value: T) => void>();
+
+  add(cb: (value: T) => void): Unsubscribe {
+    this.#set.add(cb);
+    return () => {
+      this.#set.delete(cb);
+    };
+  }
+
+  emit(value: T): void {
+    for (const cb of this.#set) {
+      try {
+        cb(value);
+      } catch (e) {
+        console.error("pushdesk: listener failed", e);
+      }
+    }
+  }
+}
