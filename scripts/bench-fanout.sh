@@ -9,8 +9,9 @@ cd "$(dirname "$0")/.."
 clients=${1:-1000}; rate=${2:-20}; seconds=${3:-5}; burst=${4:-100}
 node_dir=tests/peers/node
 [ -d "$node_dir/node_modules" ] || (cd "$node_dir" && npm ci --no-audit --no-fund --silent)
-cargo build --release --quiet -p pushdesk -p pushdesk-e2e --example fanout
-ulimit -n 65536 2>/dev/null || ulimit -n "$(ulimit -Hn)"
+cargo build --release --quiet -p pushdesk --bin pushdesk
+cargo build --release --quiet -p pushdesk-e2e --example fanout
+ulimit -n "$(ulimit -Hn)" 2>/dev/null || true
 data=$(mktemp -d); trap 'rm -rf "$data"; kill $(jobs -p) 2>/dev/null || true' EXIT
 
 port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')

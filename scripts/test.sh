@@ -1,11 +1,15 @@
 #!/usr/bin/env bash
-# Runs every test: formatting, lints, unit and property tests, and the
+# Runs every test: formatting, lints, unit and property tests, the
 # end-to-end tests against real peers (Node socket.io, the seed's
-# Flask-SocketIO app, socketioxide), which install themselves on first use
-# (npm ci, a Python venv under tests/peers/python/.venv).
+# Flask-SocketIO app, socketioxide, Redis, our own `pushdesk serve`), which
+# install themselves on first use (npm ci, a Python venv under
+# tests/peers/python/.venv), and the web UI's tests in Chromium.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 scripts/setup.sh
+
+echo "== web UI build (embedded by the hub)"
+scripts/build-ui.sh
 
 echo "== cargo fmt --check"
 cargo fmt --all -- --check
@@ -20,3 +24,6 @@ if cargo nextest --version >/dev/null 2>&1; then
 else
   cargo test --workspace --locked
 fi
+
+echo "== web UI: unit tests, then browser tests against the real hub"
+PUSHDESK_HUB_CMD='target/debug/pushdesk serve --bind 127.0.0.1:{port} --data-dir {dir}' bash tests/ui/run.sh

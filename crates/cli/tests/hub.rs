@@ -510,3 +510,41 @@ async fn send_listen_and_text_commands() {
     })
     .await;
 }
+
+#[tokio::test]
+async fn rapid_text_updates_end_on_the_last_one() {
+    bounded(async {
+        let dir = TempDir::new("hub").unwrap();
+        let hub = hub(&dir, &[]).await;
+        let (_a, sa, _ea) = connect_settled(&hub.url()).await;
+        let (_b, _sb, mut eb) = connect_settled(&hub.url()).await;
+        // Far past the text rate, without acks, like the seed page while typing.
+        for i in 0..=200 {
+            sa.emit("text_update_request", json!({"text": format!("draft {i}")}))
+                .unwrap();
+        }
+        // B ends on the last one (whatever it saw on the way, in order).
+        let mut last = -1i64;
+        loop {
+            let v = event(&mut eb, "text_update").await;
+            let n: i64 = v["text"]
+                .as_str()
+                .unwrap()
+                .trim_start_matches("draft ")
+                .parse()
+                .unwrap();
+            assert!(n > last, "text updates went backwards: {n} after {last}");
+            last = n;
+            if n == 200 {
+                break;
+            }
+        }
+        // And the hub stored it.
+        let (_c, _sc, mut ec) = connect(&hub.url()).await;
+        assert_eq!(
+            event(&mut ec, "text_update").await,
+            json!({"text": "draft 200"})
+        );
+    })
+    .await;
+}

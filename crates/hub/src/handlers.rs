@@ -20,6 +20,7 @@ use socketioxide::adapter::Adapter;
 use socketioxide::extract::{AckSender, Data, SocketRef};
 use socketioxide::handler::ConnectHandler as _;
 use socketioxide_core::adapter::DefinedAdapter;
+use tokio::sync::mpsc;
 use tracing::{debug, info, warn};
 
 use crate::access::token_accepted;
@@ -45,6 +46,9 @@ pub struct HubState {
     /// Serializes "store + broadcast" against "replay + join", so a
     /// reconnecting client sees every notification exactly once, in order.
     pub publish_lock: tokio::sync::Mutex<()>,
+    /// Serializes "store the text + broadcast it", so the stored text is
+    /// the one broadcast last.
+    pub text_lock: tokio::sync::Mutex<()>,
 }
 
 /// Per-connection rate limits.
@@ -62,54 +66,67 @@ fn now_ms() -> u64 {
 /// Installs the handlers on the `/` namespace. The result initializes the
 /// adapter: nothing for one node, a future to await for Redis.
 pub fn register<A: Adapter + DefinedAdapter>(io: &SocketIo<A>, state: Arc<HubState>) -> A::InitRes {
-    let auth_state = state.clone();
-    let check_token = move |Data(auth): Data<Value>| {
-        let state = auth_state.clone();
+    // The event handlers are installed by the middleware, because
+    // socketioxide sends the CONNECT ack only once the middleware is done,
+    // while it runs the connect handler on a task of its own afterwards: a
+    // client that emits right after the ack would otherwise race the
+    // handlers' registration and its request could be dropped unanswered.
+    let admit_state = state.clone();
+    let admit = move |s: SocketRef<A>, io: SocketIo<A>, Data(auth): Data<Value>| {
+        let state = admit_state.clone();
         async move {
             let token = auth.get("token").and_then(Value::as_str);
-            if token_accepted(token, &state.tokens) {
-                Ok(())
-            } else if token.is_none() {
-                Err("authentication required: send {\"token\": …} in the auth payload")
-            } else {
-                Err("invalid token")
+            if !token_accepted(token, &state.tokens) {
+                return Err(if token.is_none() {
+                    "authentication required: send {\"token\": …} in the auth payload"
+                } else {
+                    "invalid token"
+                });
             }
+            install(&s, &io, &state);
+            Ok(())
         }
     };
-    // socketioxide acknowledges the CONNECT, calls this closure, and spawns
-    // the future it returns. A client may emit right after the ack, so the
-    // events are registered here, synchronously, and not in the spawned
-    // future, which could run too late and leave an early request unanswered.
     let on_connect = move |s: SocketRef<A>, io: SocketIo<A>, Data(auth): Data<Value>| {
-        let now = Instant::now();
-        let conn = Arc::new(Mutex::new(Conn {
-            notify: TokenBucket::new(state.limits.notify_burst, state.limits.notify_per_sec, now),
-            text: TokenBucket::new(state.limits.text_burst, state.limits.text_per_sec, now),
-        }));
-        register_events(&s, &state, &conn);
-        let presence = Arc::new(Mutex::new(Presence::Pending));
-        let (st, p) = (state.clone(), presence.clone());
-        s.on_disconnect(move |io: SocketIo<A>| async move {
-            let was_counted = {
-                let mut p = p.lock().unwrap_or_else(PoisonError::into_inner);
-                std::mem::replace(&mut *p, Presence::Gone) == Presence::Counted
-            };
-            if was_counted {
-                match st.store.user_disconnected().await {
-                    Ok(count) => broadcast_count(&io, count).await,
-                    Err(e) => warn!(error = %e, "user count unavailable"),
-                }
-            }
-        });
+        let presence = s
+            .extensions
+            .get::<Arc<Mutex<Presence>>>()
+            .unwrap_or_default();
         greet(s, io, auth, state.clone(), presence)
     };
-    io.ns("/", on_connect.with(check_token))
+    io.ns("/", on_connect.with(admit))
+}
+
+/// Installs a newly admitted socket's handlers and its disconnect bookkeeping.
+fn install<A: Adapter>(s: &SocketRef<A>, io: &SocketIo<A>, state: &Arc<HubState>) {
+    let now = Instant::now();
+    let conn = Arc::new(Mutex::new(Conn {
+        notify: TokenBucket::new(state.limits.notify_burst, state.limits.notify_per_sec, now),
+        text: TokenBucket::new(state.limits.text_burst, state.limits.text_per_sec, now),
+    }));
+    register_events(s, io, state, &conn);
+    let presence = Arc::new(Mutex::new(Presence::Pending));
+    s.extensions.insert(presence.clone());
+    let st = state.clone();
+    s.on_disconnect(move |io: SocketIo<A>| async move {
+        let was_counted = {
+            let mut p = presence.lock().unwrap_or_else(PoisonError::into_inner);
+            std::mem::replace(&mut *p, Presence::Gone) == Presence::Counted
+        };
+        if was_counted {
+            match st.store.user_disconnected().await {
+                Ok(count) => broadcast_count(&io, count).await,
+                Err(e) => warn!(error = %e, "user count unavailable"),
+            }
+        }
+    });
 }
 
 /// Whether a connection is in the user count, so a socket that leaves
 /// before its greeting counted it is never counted (or uncounted) twice.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 enum Presence {
+    #[default]
     Pending,
     Counted,
     Gone,
@@ -194,63 +211,177 @@ fn take(bucket: &Mutex<Conn>, which: fn(&mut Conn) -> &mut TokenBucket) -> bool 
     which(&mut conn).try_take(Instant::now())
 }
 
-fn register_events<A: Adapter>(s: &SocketRef<A>, state: &Arc<HubState>, conn: &Arc<Mutex<Conn>>) {
-    let (st, c) = (state.clone(), conn.clone());
+/// A notification request, queued so each connection's are published in the
+/// order they arrived (socketioxide runs every event on a task of its own).
+struct Work<A: Adapter> {
+    notification: Box<Notification>,
+    ack: AckSender<A>,
+}
+
+/// The newest shared text a connection asked for and not yet applied, with
+/// the acks waiting on it. Text is last-write-wins state: a burst of updates
+/// (the seed page sends one per `input` and per `keyup`) collapses into the
+/// newest, applied at the paced rate, so the final text is never lost and
+/// memory stays bounded.
+struct PendingText<A: Adapter> {
+    text: String,
+    acks: Vec<AckSender<A>>,
+}
+
+/// Most acks held for superseded text updates; older ones are answered at once.
+const MAX_WAITING_TEXT_ACKS: usize = 32;
+
+/// Applies one connection's text updates in order, newest wins, paced by its bucket.
+async fn apply_text<A: Adapter>(
+    slot: Arc<Mutex<Option<PendingText<A>>>>,
+    wake: Arc<tokio::sync::Notify>,
+    conn: Arc<Mutex<Conn>>,
+    s: SocketRef<A>,
+    state: Arc<HubState>,
+) {
+    // Started by the admitting middleware, before socketioxide marks the
+    // socket connected: it ends once the socket has been connected and is
+    // gone (or never connected within a minute).
+    let started = Instant::now();
+    let mut was_connected = false;
+    loop {
+        let pending = slot.lock().unwrap_or_else(PoisonError::into_inner).take();
+        let Some(mut pending) = pending else {
+            was_connected |= s.connected();
+            if !s.connected()
+                && (was_connected || started.elapsed() > std::time::Duration::from_secs(60))
+            {
+                return;
+            }
+            // A permit is stored if an update arrived since `take`: no lost wake-up.
+            tokio::select! {
+                () = wake.notified() => {}
+                () = tokio::time::sleep(std::time::Duration::from_secs(30)) => {}
+            }
+            continue;
+        };
+        while !take(&conn, |c| &mut c.text) {
+            tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+            // Anything newer that arrived meanwhile replaces what waits.
+            if let Some(newer) = slot.lock().unwrap_or_else(PoisonError::into_inner).take() {
+                pending.text = newer.text;
+                pending.acks.extend(newer.acks);
+            }
+        }
+        let result = {
+            // One writer at a time hub-wide: what is stored is what was broadcast last.
+            let _guard = state.text_lock.lock().await;
+            match state.store.set_text(&pending.text).await {
+                Ok(()) => {
+                    let _ = s
+                        .broadcast()
+                        .emit(events::TEXT_UPDATE, &json!({ "text": pending.text }))
+                        .await;
+                    Ack::ok()
+                }
+                Err(e) => {
+                    warn!(error = %e, "storing the shared text failed");
+                    Ack::rejected("the hub could not store the text")
+                }
+            }
+        };
+        for ack in pending.acks {
+            reply(ack, &result);
+        }
+    }
+}
+
+/// Publishes one connection's notifications, in order.
+async fn apply<A: Adapter>(
+    mut queue: mpsc::UnboundedReceiver<Work<A>>,
+    io: SocketIo<A>,
+    state: Arc<HubState>,
+) {
+    while let Some(Work { notification, ack }) = queue.recv().await {
+        match publish(&state, &io, *notification).await {
+            Ok(id) => reply(ack, &Ack::accepted(id)),
+            Err(e) => reply(ack, &Ack::rejected(e)),
+        }
+    }
+}
+
+// The closures below run synchronously as each packet is read (socketioxide
+// spawns only the future they return), so checking and queueing here keeps
+// the arrival order.
+fn register_events<A: Adapter>(
+    s: &SocketRef<A>,
+    io: &SocketIo<A>,
+    state: &Arc<HubState>,
+    conn: &Arc<Mutex<Conn>>,
+) {
+    let (queue, work) = mpsc::unbounded_channel::<Work<A>>();
+    tokio::spawn(apply(work, io.clone(), state.clone()));
+    let slot = Arc::new(Mutex::new(None::<PendingText<A>>));
+    let wake = Arc::new(tokio::sync::Notify::new());
+    tokio::spawn(apply_text(
+        slot.clone(),
+        wake.clone(),
+        conn.clone(),
+        s.clone(),
+        state.clone(),
+    ));
+
     s.on(
         events::TEXT_UPDATE_REQUEST,
         move |s: SocketRef<A>, Data(data): Data<Value>, ack: AckSender<A>| {
-            let (st, c) = (st.clone(), c.clone());
-            async move {
-                let Some(text) = data.get("text").and_then(Value::as_str) else {
+            match data.get("text").and_then(Value::as_str) {
+                None => {
                     debug!(sid = %s.id, "text_update_request without a string `text`");
-                    return reply(ack, &Ack::rejected("`text` must be a string"));
-                };
-                if text.len() > limits::MAX_TEXT_BYTES {
-                    return reply(
+                    reply(ack, &Ack::rejected("`text` must be a string"));
+                }
+                Some(text) if text.len() > limits::MAX_TEXT_BYTES => {
+                    reply(
                         ack,
                         &Ack::rejected(format!("text is over {} bytes", limits::MAX_TEXT_BYTES)),
                     );
                 }
-                if !take(&c, |c| &mut c.text) {
-                    return reply(ack, &Ack::rejected("too many text updates: slow down"));
+                Some(text) => {
+                    let mut slot = slot.lock().unwrap_or_else(PoisonError::into_inner);
+                    let pending = slot.get_or_insert_with(|| PendingText {
+                        text: String::new(),
+                        acks: Vec::new(),
+                    });
+                    pending.text = text.to_owned();
+                    if pending.acks.len() >= MAX_WAITING_TEXT_ACKS {
+                        // Superseded before it was applied: a newer text of the same client wins.
+                        reply(pending.acks.remove(0), &Ack::ok());
+                    }
+                    pending.acks.push(ack);
+                    wake.notify_one();
                 }
-                if let Err(e) = st.store.set_text(text).await {
-                    warn!(error = %e, "storing the shared text failed");
-                    return reply(ack, &Ack::rejected("the hub could not store the text"));
-                }
-                let _ = s
-                    .broadcast()
-                    .emit(events::TEXT_UPDATE, &json!({ "text": text }))
-                    .await;
-                reply(ack, &Ack::ok());
             }
+            std::future::ready(())
         },
     );
 
-    let (st, c) = (state.clone(), conn.clone());
+    let (c, q) = (conn.clone(), queue);
     s.on(
         events::SEND_NOTIFICATION_REQUEST,
-        move |s: SocketRef<A>, io: SocketIo<A>, Data(data): Data<Value>, ack: AckSender<A>| {
-            let (st, c) = (st.clone(), c.clone());
-            async move {
-                let request: NotificationRequest = match serde_json::from_value(data) {
-                    Ok(r) => r,
-                    Err(e) => {
-                        debug!(sid = %s.id, error = %e, "malformed send_notification_request");
-                        return reply(ack, &Ack::rejected(format!("malformed request: {e}")));
+        move |s: SocketRef<A>, Data(data): Data<Value>, ack: AckSender<A>| {
+            match serde_json::from_value::<NotificationRequest>(data) {
+                Err(e) => {
+                    debug!(sid = %s.id, error = %e, "malformed send_notification_request");
+                    reply(ack, &Ack::rejected(format!("malformed request: {e}")));
+                }
+                Ok(request) => match request.validate() {
+                    Err(e) => reply(ack, &Ack::from(e)),
+                    Ok(()) if !take(&c, |c| &mut c.notify) => {
+                        reply(ack, &Ack::rejected("too many notifications: slow down"))
                     }
-                };
-                if let Err(e) = request.validate() {
-                    return reply(ack, &Ack::from(e));
-                }
-                if !take(&c, |c| &mut c.notify) {
-                    return reply(ack, &Ack::rejected("too many notifications: slow down"));
-                }
-                match publish(&st, &io, Notification::from_request(request, 0, 0)).await {
-                    Ok(id) => reply(ack, &Ack::accepted(id)),
-                    Err(e) => reply(ack, &Ack::rejected(e)),
-                }
+                    Ok(()) => {
+                        let _ = q.send(Work {
+                            notification: Box::new(Notification::from_request(request, 0, 0)),
+                            ack,
+                        });
+                    }
+                },
             }
+            std::future::ready(())
         },
     );
 

@@ -96,6 +96,7 @@ pub async fn start(config: HubConfig) -> Result<RunningHub, HubError> {
         tokens: config.tokens.clone(),
         limits: config.limits.clone(),
         publish_lock: tokio::sync::Mutex::new(()),
+        text_lock: tokio::sync::Mutex::new(()),
     });
     let builder = SocketIo::builder()
         .max_payload(config.limits.max_payload)
