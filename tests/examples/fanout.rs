@@ -2,7 +2,11 @@
 //! the Node server side by side). `fanout URL PID CLIENTS RATE SECONDS BURST`:
 //!
 //! 1. connects CLIENTS WebSocket clients to the hub at URL and records the
-//!    server process PID's memory before and after (per idle connection);
+//!    server process PID's memory before and after (per idle connection).
+//!    The receivers are minimal raw Engine.IO clients (they connect the `/`
+//!    namespace, answer pings and scan each notification for its title and
+//!    send time) so the load generator stays far cheaper than the servers
+//!    it measures; the sender is the real `pushdesk-socketio` client;
 //! 2. steady phase: one more client sends `send_notification_request` at RATE
 //!    per second for SECONDS, `num` carrying the send time; every client
 //!    records when each arrives → delivery latency p50/p99;
@@ -16,8 +20,10 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::{Duration, Instant};
 
+use futures_util::{SinkExt as _, StreamExt as _};
 use pushdesk_socketio::{ClientBuilder, Events, SocketEvent, TransportMode, json};
 use tokio::sync::Mutex;
+use tokio_tungstenite::tungstenite::Message;
 
 fn rss_kib(pid: u32) -> u64 {
     let status = std::fs::read_to_string(format!("/proc/{pid}/status")).unwrap_or_default();
@@ -37,6 +43,23 @@ fn pss_kib(pid: u32) -> u64 {
         .and_then(|v| v.split_whitespace().next())
         .and_then(|v| v.parse().ok())
         .unwrap_or(0)
+}
+
+/// The string value of `"key":"…"` in a JSON text (no escapes needed here).
+fn field_str<'a>(json: &'a str, key: &str) -> Option<&'a str> {
+    let start = json.find(&format!("\"{key}\":\""))? + key.len() + 4;
+    let len = json[start..].find('"')?;
+    Some(&json[start..start + len])
+}
+
+/// The integer value of `"key":N` in a JSON text.
+fn field_u64(json: &str, key: &str) -> Option<u64> {
+    let start = json.find(&format!("\"{key}\":"))? + key.len() + 3;
+    let digits: &str = &json[start..];
+    let end = digits
+        .find(|c: char| !c.is_ascii_digit())
+        .unwrap_or(digits.len());
+    digits[..end].parse().ok()
 }
 
 fn percentile(sorted: &[u64], p: f64) -> u64 {
@@ -87,22 +110,43 @@ fn main() {
         let burst_seen = Arc::new(AtomicU64::new(0));
         let burst_done = Arc::new(tokio::sync::Notify::new());
         let mut handles = Vec::with_capacity(clients);
+        let total = clients as u64 * burst;
+        let ws_url = format!("{}/socket.io/?EIO=4&transport=websocket", url.replacen("http", "ws", 1));
         for _ in 0..clients {
-            let (client, _socket, mut events) = ClientBuilder::new(url.clone()).transport(TransportMode::WebSocket).connect().unwrap();
-            wait_connected(&mut events).await;
+            let (mut ws, _) = tokio_tungstenite::connect_async(ws_url.as_str()).await.expect("websocket connects");
+            // The open packet, then join the `/` namespace and wait for its ack.
+            loop {
+                let Some(Ok(Message::Text(t))) = ws.next().await else { panic!("no open packet") };
+                if t.starts_with('0') {
+                    break;
+                }
+            }
+            ws.send(Message::text("40")).await.expect("CONNECT sent");
+            loop {
+                match tokio::time::timeout(Duration::from_secs(30), ws.next()).await.expect("connect ack in time") {
+                    Some(Ok(Message::Text(t))) if t.starts_with("40") => break,
+                    // The server may ping before it acknowledges the namespace.
+                    Some(Ok(Message::Text(t))) if t == "2" => ws.send(Message::text("3")).await.expect("pong sent"),
+                    Some(Ok(_)) => {}
+                    other => panic!("no connect ack: {other:?}"),
+                }
+            }
             let (lat, seen, done) = (latencies.clone(), burst_seen.clone(), burst_done.clone());
-            let total = clients as u64 * burst;
-            handles.push((client, tokio::spawn(async move {
+            handles.push(tokio::spawn(async move {
                 let mut local = Vec::new();
-                while let Some(ev) = events.next().await {
-                    let SocketEvent::Event(ev) = ev else { continue };
-                    if ev.name != "send_notification" {
+                while let Some(Ok(msg)) = ws.next().await {
+                    let Message::Text(t) = msg else { continue };
+                    let t = t.as_str();
+                    if t == "2" {
+                        let _ = ws.send(Message::text("3")).await;
                         continue;
                     }
-                    let n = ev.payload.first().cloned().unwrap_or_default();
-                    match n["title"].as_str() {
+                    if !t.starts_with("42[\"send_notification\"") {
+                        continue;
+                    }
+                    match field_str(t, "title") {
                         Some("steady") => {
-                            if let Some(sent) = n["data1"].as_u64() {
+                            if let Some(sent) = field_u64(t, "data1") {
                                 local.push(micros().saturating_sub(sent));
                             }
                         }
@@ -112,7 +156,7 @@ fn main() {
                     }
                 }
                 lat.lock().await.extend(local);
-            })));
+            }));
         }
         tokio::time::sleep(Duration::from_millis(500)).await;
         let (rss1, pss1) = (rss_kib(pid), pss_kib(pid));
@@ -141,9 +185,8 @@ fn main() {
         let delivered = burst_seen.load(Ordering::Acquire);
 
         socket.emit("send_notification_request", json!({"text": "end", "num": 0})).unwrap();
-        for (client, task) in handles {
+        for task in handles {
             let _ = tokio::time::timeout(Duration::from_secs(10), task).await;
-            drop(client);
         }
         let mut lat = latencies.lock().await.clone();
         lat.sort_unstable();

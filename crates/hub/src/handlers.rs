@@ -10,7 +10,7 @@
 //! `welcome {last_id}` tells a client where the history stands;
 //! `history_request {limit}`; `notification_clicked` / `notification_closed`.
 
-use std::sync::{Arc, Mutex, PoisonError};
+use std::sync::{Arc, Mutex, OnceLock, PoisonError};
 use std::time::{Instant, SystemTime, UNIX_EPOCH};
 
 use pushdesk_hub_model::{Ack, Notification, NotificationRequest, events, limits};
@@ -20,6 +20,7 @@ use socketioxide::adapter::Adapter;
 use socketioxide::extract::{AckSender, Data, SocketRef};
 use socketioxide::handler::ConnectHandler as _;
 use socketioxide_core::adapter::DefinedAdapter;
+use socketioxide_core::adapter::errors::{BroadcastError, SocketError};
 use tokio::sync::mpsc;
 use tracing::{debug, info, warn};
 
@@ -197,7 +198,24 @@ async fn broadcast_count<A: Adapter>(io: &SocketIo<A>, count: u64) {
         .emit(events::COUNT_UPDATE, &json!({ "user_count": count }))
         .await
     {
-        warn!(error = %e, "count_update broadcast failed");
+        log_broadcast_error(&e, events::COUNT_UPDATE);
+    }
+}
+
+/// Sockets that closed meanwhile are ordinary churn; anything else (a full
+/// send buffer: a client too slow to keep up; an adapter error) is worth a warning.
+fn log_broadcast_error(e: &BroadcastError, event: &str) {
+    match e {
+        BroadcastError::Socket(errors)
+            if errors.iter().all(|e| matches!(e, SocketError::Closed)) =>
+        {
+            debug!(
+                event,
+                closed = errors.len(),
+                "broadcast skipped closed sockets"
+            );
+        }
+        other => warn!(event, error = %other, "broadcast failed for some clients"),
     }
 }
 
@@ -314,17 +332,39 @@ fn register_events<A: Adapter>(
     state: &Arc<HubState>,
     conn: &Arc<Mutex<Conn>>,
 ) {
-    let (queue, work) = mpsc::unbounded_channel::<Work<A>>();
-    tokio::spawn(apply(work, io.clone(), state.clone()));
+    // The workers start on a connection's first request: most connections
+    // (an app listening in the tray) never send one and stay small.
+    let queue = Arc::new(OnceLock::<mpsc::UnboundedSender<Work<A>>>::new());
     let slot = Arc::new(Mutex::new(None::<PendingText<A>>));
     let wake = Arc::new(tokio::sync::Notify::new());
-    tokio::spawn(apply_text(
+    let text_worker = Arc::new(OnceLock::<()>::new());
+    let (io2, st2, q) = (io.clone(), state.clone(), queue.clone());
+    let notifications = move || {
+        q.get_or_init(|| {
+            let (tx, rx) = mpsc::unbounded_channel::<Work<A>>();
+            tokio::spawn(apply(rx, io2.clone(), st2.clone()));
+            tx
+        })
+        .clone()
+    };
+    let (sl, wk, c, sock, st3) = (
         slot.clone(),
         wake.clone(),
         conn.clone(),
         s.clone(),
         state.clone(),
-    ));
+    );
+    let start_text_worker = move || {
+        text_worker.get_or_init(|| {
+            tokio::spawn(apply_text(
+                sl.clone(),
+                wk.clone(),
+                c.clone(),
+                sock.clone(),
+                st3.clone(),
+            ));
+        });
+    };
 
     s.on(
         events::TEXT_UPDATE_REQUEST,
@@ -352,6 +392,8 @@ fn register_events<A: Adapter>(
                         reply(pending.acks.remove(0), &Ack::ok());
                     }
                     pending.acks.push(ack);
+                    drop(slot);
+                    start_text_worker();
                     wake.notify_one();
                 }
             }
@@ -359,7 +401,7 @@ fn register_events<A: Adapter>(
         },
     );
 
-    let (c, q) = (conn.clone(), queue);
+    let c = conn.clone();
     s.on(
         events::SEND_NOTIFICATION_REQUEST,
         move |s: SocketRef<A>, Data(data): Data<Value>, ack: AckSender<A>| {
@@ -374,7 +416,7 @@ fn register_events<A: Adapter>(
                         reply(ack, &Ack::rejected("too many notifications: slow down"))
                     }
                     Ok(()) => {
-                        let _ = q.send(Work {
+                        let _ = notifications().send(Work {
                             notification: Box::new(Notification::from_request(request, 0, 0)),
                             ack,
                         });
@@ -442,7 +484,7 @@ pub async fn publish<A: Adapter>(
         .emit(events::SEND_NOTIFICATION, &stored)
         .await
     {
-        warn!(error = %e, id, "broadcast failed");
+        log_broadcast_error(&e, events::SEND_NOTIFICATION);
     }
     Ok(id)
 }
