@@ -2,10 +2,13 @@
 //! transport) and how they become a client builder.
 
 use std::path::PathBuf;
+use std::time::Duration;
 
-use anyhow::Context as _;
+use anyhow::{Context as _, bail};
 use clap::ValueEnum;
-use pushdesk_socketio::{ClientBuilder, TransportMode, json};
+use pushdesk_socketio::{
+    Client, ClientBuilder, Events, ReconnectPolicy, Socket, SocketEvent, TransportMode, Value, json,
+};
 
 /// Where the hub is and how to reach it.
 #[derive(Debug, clap::Args)]
@@ -61,4 +64,51 @@ impl ConnectArgs {
         }
         Ok(b.danger_accept_invalid_certs(self.insecure))
     }
+}
+
+impl ConnectArgs {
+    /// A client for one request (`send`, `text`): a couple of quick retries,
+    /// then it gives up rather than reconnecting forever.
+    pub fn connect_once(&self, timeout: Duration) -> anyhow::Result<(Client, Socket, Events)> {
+        let policy = ReconnectPolicy {
+            max_attempts: Some(2),
+            delay: Duration::from_millis(300),
+            ..Default::default()
+        };
+        Ok(self
+            .builder()?
+            .reconnect(policy)
+            .connect_timeout(timeout)
+            .connect()?)
+    }
+}
+
+/// Waits until the namespace is connected; a refusal or a failure to connect
+/// becomes a one-line error naming the hub.
+pub async fn wait_connected(
+    events: &mut Events,
+    client: &Client,
+    server: &str,
+) -> anyhow::Result<()> {
+    loop {
+        match events.next().await {
+            Some(SocketEvent::Connected { .. }) => return Ok(()),
+            Some(SocketEvent::ConnectError(e)) => {
+                bail!("the hub refused the connection: {}", refusal_message(&e))
+            }
+            Some(_) => {}
+            None => bail!("could not connect to {server}: {}", client.state()),
+        }
+    }
+}
+
+/// The message of a connect error payload (an object with `message`, or a bare string).
+pub fn refusal_message(data: &Value) -> String {
+    data.get("message").and_then(Value::as_str).map_or_else(
+        || {
+            data.as_str()
+                .map_or_else(|| data.to_string(), str::to_owned)
+        },
+        str::to_owned,
+    )
 }

@@ -10,7 +10,7 @@ use pushdesk_socketio::{ConnectionState, SocketEvent, Value};
 use serde_json::Map;
 use tracing::info;
 
-use crate::connect::ConnectArgs;
+use crate::connect::{ConnectArgs, refusal_message};
 use crate::output;
 
 /// Flags of `pushdesk listen`.
@@ -122,11 +122,7 @@ fn handle(event: SocketEvent, json: bool) -> anyhow::Result<Option<String>> {
         SocketEvent::Event(ev) => return Ok(Some(output::line(&ev.name, &ev.payload, json))),
         SocketEvent::Connected { sid, recovered } => info!(%sid, recovered, "namespace connected"),
         SocketEvent::ConnectError(data) => {
-            let message = data
-                .get("message")
-                .and_then(|m| m.as_str())
-                .map_or_else(|| data.to_string(), str::to_owned);
-            bail!("the hub refused the connection: {message}");
+            bail!("the hub refused the connection: {}", refusal_message(&data))
         }
         SocketEvent::Disconnected(reason) => info!(%reason, "namespace disconnected"),
     }

@@ -4,10 +4,10 @@ use std::time::Duration;
 
 use anyhow::{Context as _, bail};
 use pushdesk_hub_model::{NotificationRequest, Urgency, events};
-use pushdesk_socketio::{Payload, ReconnectPolicy, SocketEvent, Value};
+use pushdesk_socketio::{Payload, SocketEvent, Value};
 use serde_json::Map;
 
-use crate::connect::ConnectArgs;
+use crate::connect::{ConnectArgs, wait_connected};
 
 /// Flags of `pushdesk send`.
 #[derive(Debug, clap::Args)]
@@ -63,26 +63,9 @@ impl Args {
 pub async fn run(args: Args) -> anyhow::Result<()> {
     let request = args.request()?;
     let timeout = Duration::from_secs_f64(args.timeout.clamp(0.1, 3600.0));
-    let policy = ReconnectPolicy {
-        max_attempts: Some(2),
-        delay: Duration::from_millis(300),
-        ..Default::default()
-    };
-    let (client, socket, mut events) = args
-        .connect
-        .builder()?
-        .reconnect(policy)
-        .connect_timeout(timeout)
-        .connect()?;
+    let (client, socket, mut events) = args.connect.connect_once(timeout)?;
     let result = tokio::time::timeout(timeout, async {
-        loop {
-            match events.next().await {
-                Some(SocketEvent::Connected { .. }) => break,
-                Some(SocketEvent::ConnectError(e)) => bail!("the hub refused the connection: {}", message(&e)),
-                Some(_) => {}
-                None => bail!("could not connect to {}: {}", args.connect.server, client.state()),
-            }
-        }
+        wait_connected(&mut events, &client, &args.connect.server).await?;
         let payload = Payload::json(&request)?;
         let ack = socket.emit_with_ack(events::SEND_NOTIFICATION_REQUEST, payload, timeout);
         tokio::pin!(ack);
@@ -127,15 +110,4 @@ pub async fn run(args: Args) -> anyhow::Result<()> {
         ),
     }
     Ok(())
-}
-
-/// The message of a connect error payload (object or bare string).
-pub fn message(data: &Value) -> String {
-    data.get("message").and_then(Value::as_str).map_or_else(
-        || {
-            data.as_str()
-                .map_or_else(|| data.to_string(), str::to_owned)
-        },
-        str::to_owned,
-    )
 }

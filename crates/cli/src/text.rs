@@ -5,10 +5,9 @@ use std::time::Duration;
 
 use anyhow::bail;
 use pushdesk_hub_model::events;
-use pushdesk_socketio::{Error, ReconnectPolicy, SocketEvent, Value, json};
+use pushdesk_socketio::{Error, SocketEvent, Value, json};
 
-use crate::connect::ConnectArgs;
-use crate::send::message;
+use crate::connect::{ConnectArgs, wait_connected};
 
 /// Flags of `pushdesk text`.
 #[derive(Debug, clap::Args)]
@@ -25,17 +24,9 @@ pub struct Args {
 
 /// Connects and returns the text the hub sends on connect.
 async fn read_text(connect: &ConnectArgs, timeout: Duration) -> anyhow::Result<String> {
-    let policy = ReconnectPolicy {
-        max_attempts: Some(2),
-        delay: Duration::from_millis(300),
-        ..Default::default()
-    };
-    let (client, _socket, mut events) = connect
-        .builder()?
-        .reconnect(policy)
-        .connect_timeout(timeout)
-        .connect()?;
+    let (client, _socket, mut events) = connect.connect_once(timeout)?;
     let result = tokio::time::timeout(timeout, async {
+        wait_connected(&mut events, &client, &connect.server).await?;
         loop {
             match events.next().await {
                 Some(SocketEvent::Event(ev)) if ev.name == events::TEXT_UPDATE => {
@@ -47,15 +38,8 @@ async fn read_text(connect: &ConnectArgs, timeout: Duration) -> anyhow::Result<S
                         .unwrap_or_default()
                         .to_owned());
                 }
-                Some(SocketEvent::ConnectError(e)) => {
-                    bail!("the hub refused the connection: {}", message(&e))
-                }
                 Some(_) => {}
-                None => bail!(
-                    "could not connect to {}: {}",
-                    connect.server,
-                    client.state()
-                ),
+                None => bail!("{} closed the connection", connect.server),
             }
         }
     })
@@ -78,29 +62,9 @@ pub async fn run(args: Args) -> anyhow::Result<()> {
         writeln!(out, "{text}")?;
         return Ok(());
     };
-    let (client, socket, mut events) = args
-        .connect
-        .builder()?
-        .reconnect(ReconnectPolicy {
-            max_attempts: Some(2),
-            ..Default::default()
-        })
-        .connect()?;
+    let (client, socket, mut events) = args.connect.connect_once(timeout)?;
     let outcome = tokio::time::timeout(timeout, async {
-        loop {
-            match events.next().await {
-                Some(SocketEvent::Connected { .. }) => break,
-                Some(SocketEvent::ConnectError(e)) => {
-                    bail!("the hub refused the connection: {}", message(&e))
-                }
-                Some(_) => {}
-                None => bail!(
-                    "could not connect to {}: {}",
-                    args.connect.server,
-                    client.state()
-                ),
-            }
-        }
+        wait_connected(&mut events, &client, &args.connect.server).await?;
         // Our hub acknowledges; the seed's does not, so a short wait then a check.
         match socket
             .emit_with_ack(

@@ -53,11 +53,7 @@ impl RunningHub {
 
     /// Stops accepting, lets open requests finish (5 s at most), closes sockets.
     pub async fn shutdown(self) -> Result<(), HubError> {
-        self.handle.graceful_shutdown(Some(Duration::from_secs(5)));
-        self.pruner.abort();
-        self.task
-            .await
-            .map_err(|e| HubError::Serve(format!("server task: {e}")))?
+        self.wait(std::future::ready(())).await
     }
 
     /// Serves until the server stops on its own (an error) or `shutdown` is signalled.
