@@ -21,7 +21,7 @@ if [ ${#need[@]} -gt 0 ]; then
 fi
 
 if ! command -v cargo >/dev/null; then
-  echo "setup: Rust is missing. Install it with rustup (https://rustup.rs), Rust 1.89 or newer, then run this again." >&2
+  echo "setup: Rust is missing. Install it with rustup (https://rustup.rs), Rust 1.94 or newer, then run this again." >&2
   exit 1
 fi
 if command -v rustup >/dev/null; then
