@@ -43,7 +43,7 @@ fn main() -> std::process::ExitCode {
     tracing_subscriber::fmt()
         .with_env_filter(
             EnvFilter::try_from_default_env()
-                .unwrap_or_else(|_| EnvFilter::new("warn,pushdesk=info")),
+                .unwrap_or_else(|_| EnvFilter::new("warn,pushdesk=info,pushdesk_socketio=warn")),
         )
         .with_writer(std::io::stderr)
         .with_ansi(std::io::stderr().is_terminal())
