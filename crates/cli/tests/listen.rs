@@ -170,4 +170,57 @@ async fn bad_arguments_get_a_clear_error_and_help_explains() {
     ] {
         assert!(text.contains(flag), "--help lacks {flag}: {text}");
     }
+    // Every command explains each of its flags.
+    for (cmd, flags) in [
+        (
+            "serve",
+            &[
+                "--bind",
+                "--data-dir",
+                "--token",
+                "--allow-origin",
+                "--redis",
+                "--tls-cert",
+                "--tls-key",
+                "--history-max",
+                "--notify-rate",
+            ][..],
+        ),
+        (
+            "send",
+            &[
+                "--server",
+                "--token",
+                "--title",
+                "--body",
+                "--tag",
+                "--icon",
+                "--url",
+                "--urgency",
+                "--data",
+                "PUSHDESK_TOKEN",
+            ][..],
+        ),
+        ("listen", &["--since", "--no-notify"][..]),
+        ("text", &["--server", "--set"][..]),
+    ] {
+        let help = Command::new(env!("CARGO_BIN_EXE_pushdesk"))
+            .args([cmd, "--help"])
+            .output()
+            .await
+            .unwrap();
+        assert!(help.status.success());
+        let text = String::from_utf8_lossy(&help.stdout);
+        for flag in flags {
+            assert!(text.contains(flag), "`{cmd} --help` lacks {flag}: {text}");
+        }
+    }
+    // `send` without a title is a usage error, not a panic.
+    let out = Command::new(env!("CARGO_BIN_EXE_pushdesk"))
+        .args(["send"])
+        .output()
+        .await
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("--title"));
 }
