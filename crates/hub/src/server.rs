@@ -152,9 +152,10 @@ pub async fn start(config: HubConfig) -> Result<RunningHub, HubError> {
                 .map_err(|e| {
                     HubError::Tls(format!("{} / {}: {e}", cert.display(), key.display()))
                 })?;
-            let server = axum_server::from_tcp_rustls(listener, tls)
+            let mut server = axum_server::from_tcp_rustls(listener, tls)
                 .map_err(|e| HubError::Bind(addr, e.to_string()))?
                 .handle(handle.clone());
+            limit_http_buffers(&mut server);
             tokio::spawn(async move {
                 server
                     .serve(service)
@@ -163,9 +164,10 @@ pub async fn start(config: HubConfig) -> Result<RunningHub, HubError> {
             })
         }
         None => {
-            let server = axum_server::from_tcp(listener)
+            let mut server = axum_server::from_tcp(listener)
                 .map_err(|e| HubError::Bind(addr, e.to_string()))?
                 .handle(handle.clone());
+            limit_http_buffers(&mut server);
             tokio::spawn(async move {
                 server
                     .serve(service)
@@ -183,6 +185,15 @@ pub async fn start(config: HubConfig) -> Result<RunningHub, HubError> {
         task,
         pruner,
     })
+}
+
+/// Keeps hyper's HTTP/1 read buffer at its 8 KiB minimum. It otherwise grows
+/// to 16 KiB, and for a WebSocket the allocation outlives the upgrade: at
+/// idle it was the largest share of a connection's memory.
+fn limit_http_buffers<A: axum_server::accept::Accept<tokio::net::TcpStream, axum::Router>>(
+    server: &mut axum_server::Server<SocketAddr, A>,
+) {
+    server.http_builder().http1().max_buf_size(8192);
 }
 
 /// socketioxide's Redis adapter speaks RESP3.
