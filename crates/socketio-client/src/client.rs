@@ -409,10 +409,9 @@ impl Driver {
                 for ns in self.namespaces.values_mut() {
                     ns.lose_session(reason);
                 }
+                // Let the writer flush the goodbyes (bounded) before closing.
+                transport.close().await;
             }
-        }
-        if matches!(end, End::Stop(_)) {
-            transport.close().await;
         }
         end
     }
