@@ -34,6 +34,22 @@ async fn event_where(e: &mut Events, name: &str, pred: impl Fn(&Value) -> bool) 
     }
 }
 
+/// Runs `pushdesk ARGS`, asserts it succeeded (showing its stderr if not),
+/// and returns its stdout.
+async fn run_ok(args: &[&str]) -> String {
+    let out = tokio::process::Command::new(BIN)
+        .args(args)
+        .output()
+        .await
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "pushdesk {args:?}: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    String::from_utf8_lossy(&out.stdout).into_owned()
+}
+
 async fn connected(e: &mut Events) {
     loop {
         match tokio::time::timeout(WAIT, e.next())
@@ -164,24 +180,16 @@ async fn serves_https_and_wss() {
         assert_eq!(ack.first().unwrap()["ok"], json!(true));
         c.disconnect().await;
         // The CLI with --ca-cert.
-        let out = tokio::process::Command::new(BIN)
-            .args([
-                "send",
-                "--server",
-                &hub.url(),
-                "--ca-cert",
-                cert_path.to_str().unwrap(),
-                "--title",
-                "cli over tls",
-            ])
-            .output()
-            .await
-            .unwrap();
-        assert!(
-            out.status.success(),
-            "{}",
-            String::from_utf8_lossy(&out.stderr)
-        );
+        run_ok(&[
+            "send",
+            "--server",
+            &hub.url(),
+            "--ca-cert",
+            cert_path.to_str().unwrap(),
+            "--title",
+            "cli over tls",
+        ])
+        .await;
     })
     .await;
 }
@@ -192,42 +200,22 @@ async fn send_and_text_work_against_the_seed_flask_app() {
         let seed = FlaskSeed::start().await.unwrap();
         let (_c, _s, mut e) = ClientBuilder::new(seed.url()).connect().unwrap();
         connected(&mut e).await;
-        let out = tokio::process::Command::new(BIN)
-            .args(["send", "--server", &seed.url(), "--title", "to the seed"])
-            .output()
-            .await
-            .unwrap();
-        assert!(
-            out.status.success(),
-            "{}",
-            String::from_utf8_lossy(&out.stderr)
-        );
+        run_ok(&["send", "--server", &seed.url(), "--title", "to the seed"]).await;
         let n = event_where(&mut e, "send_notification", |v| {
             v["title"] == json!("to the seed")
         })
         .await;
         assert_eq!(n["body"], json!("this is push notification."));
 
-        let out = tokio::process::Command::new(BIN)
-            .args(["text", "--server", &seed.url(), "--set", "seed text"])
-            .output()
-            .await
-            .unwrap();
-        assert!(
-            out.status.success(),
-            "{}",
-            String::from_utf8_lossy(&out.stderr)
-        );
+        run_ok(&["text", "--server", &seed.url(), "--set", "seed text"]).await;
         event_where(&mut e, "text_update", |v| {
             v == &json!({"text": "seed text"})
         })
         .await;
-        let out = tokio::process::Command::new(BIN)
-            .args(["text", "--server", &seed.url()])
-            .output()
-            .await
-            .unwrap();
-        assert_eq!(String::from_utf8_lossy(&out.stdout).trim_end(), "seed text");
+        assert_eq!(
+            run_ok(&["text", "--server", &seed.url()]).await.trim_end(),
+            "seed text"
+        );
     })
     .await;
 }
