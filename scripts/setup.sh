@@ -14,6 +14,14 @@ command -v python3 >/dev/null || need+=(python3)
 python3 -c 'import venv, ensurepip' 2>/dev/null || need+=(python3-venv)
 command -v bc >/dev/null || need+=(bc)
 command -v redis-server >/dev/null || need+=(redis-server)
+# The native notifier's tests: dunst on a private D-Bus with its own Xvfb.
+command -v dunst >/dev/null || need+=(dunst)
+command -v dbus-daemon >/dev/null || need+=(dbus)
+command -v dbus-launch >/dev/null || need+=(dbus-x11)
+command -v Xvfb >/dev/null || need+=(xvfb)
+command -v xauth >/dev/null || need+=(xauth)
+command -v notify-send >/dev/null || need+=(libnotify-bin)
+command -v gdbus >/dev/null || need+=(libglib2.0-bin)
 if [ ${#need[@]} -gt 0 ]; then
   echo "setup: installing ${need[*]}"
   $SUDO apt-get update -q

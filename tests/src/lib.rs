@@ -9,7 +9,8 @@
 //!   [`ensure_python_venv`]), safe when many test processes race for it;
 //! * handles that start and stop them: [`NodePeer`], [`FlaskSeed`], the
 //!   in-process socketioxide server [`SioxServer`] and the never-pinging
-//!   Engine.IO server [`SilentServer`];
+//!   Engine.IO server [`SilentServer`], and a real notification daemon
+//!   (dunst on a private D-Bus and Xvfb) [`NotificationDaemon`];
 //! * small loopback helpers: [`free_port`], [`http_get`],
 //!   [`polling_handshake`].
 //!
@@ -22,6 +23,7 @@ pub mod ports;
 pub mod setup;
 
 pub use http::{HttpResponse, http_get, polling_handshake};
+pub use peers::dunst::{DunstNotification, NotificationDaemon};
 pub use peers::flask::FlaskSeed;
 pub use peers::hub::{HubProcess, TempDir};
 pub use peers::node::{NodeOptions, NodePeer, NodeTransports};

@@ -1,0 +1,314 @@
+//! Linux and the BSDs: `org.freedesktop.Notifications` (the XDG desktop
+//! notification spec) over ONE zbus connection.
+//!
+//! `Notify` carries `replaces_id` (from [`TagSlots`]) for the tag rule, the
+//! actions `["default", "Open"]` when the caller handles clicks, the
+//! `urgency` hint and the `image-path` hint for an already-cached icon. The
+//! `ActionInvoked` and `NotificationClosed` signals are received on the same
+//! connection and turned into [`NotifierEvent`]s by notification id; when
+//! the daemon goes away or is replaced, every notification we knew about is
+//! reported closed ([`CloseReason::Undefined`]) and forgotten, since a new
+//! daemon reuses ids.
+//!
+//! Why not notify-rust here (checked against notify-rust 4.19 and dunst
+//! 1.9): notify-rust opens a new D-Bus connection for every notification
+//! (`Connection::session()` in each `show`) and learns about a click only by
+//! waiting on that notification's own connection (`wait_for_action`, which
+//! blocks a thread, or `wait_for_action_async`, a task), each waiter ending
+//! only on that id's action or close. dunst sends `ActionInvoked` and
+//! `NotificationClosed` as unicast signals to the connection that sent the
+//! latest `Notify` for that id (seen with `dbus-monitor`: `destination=` the
+//! replacing connection), so after a tag replace from a new connection the
+//! old waiter never ends. A tray app running for months would leak a thread
+//! (or task) and a bus connection per replaced notification. notify-rust
+//! also cannot target a bus address (tests use a private bus) and unwraps
+//! bus errors in its action handler.
+
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use tokio::task::JoinHandle;
+use tokio_stream_shim::next;
+use tracing::{debug, info, warn};
+use zbus::zvariant::Value;
+
+use crate::EventSender;
+use crate::error::{Error, Result};
+use crate::models::{CloseReason, NotificationSpec, NotifierEvent, Urgency};
+use crate::tags::TagSlots;
+
+/// How long one call to the daemon may take.
+const CALL_TIMEOUT: Duration = Duration::from_secs(10);
+
+#[zbus::proxy(
+    interface = "org.freedesktop.Notifications",
+    default_service = "org.freedesktop.Notifications",
+    default_path = "/org/freedesktop/Notifications",
+    gen_blocking = false
+)]
+trait Notifications {
+    /// `Notify`: shows (or replaces) a notification, returns its id.
+    #[allow(clippy::too_many_arguments)]
+    fn notify(
+        &self,
+        app_name: &str,
+        replaces_id: u32,
+        app_icon: &str,
+        summary: &str,
+        body: &str,
+        actions: &[&str],
+        hints: HashMap<&str, Value<'_>>,
+        expire_timeout: i32,
+    ) -> zbus::Result<u32>;
+
+    /// `CloseNotification`.
+    fn close_notification(&self, id: u32) -> zbus::Result<()>;
+
+    /// `GetServerInformation`: name, vendor, version, spec version.
+    fn get_server_information(&self) -> zbus::Result<(String, String, String, String)>;
+
+    /// A notification left the screen.
+    #[zbus(signal)]
+    fn notification_closed(&self, id: u32, reason: u32) -> zbus::Result<()>;
+
+    /// The user invoked an action.
+    #[zbus(signal)]
+    fn action_invoked(&self, id: u32, action_key: String) -> zbus::Result<()>;
+}
+
+type Slots = Arc<Mutex<TagSlots<u32>>>;
+
+fn lock(slots: &Slots) -> std::sync::MutexGuard<'_, TagSlots<u32>> {
+    // The bookkeeping stays consistent even if a holder panicked.
+    slots.lock().unwrap_or_else(|p| p.into_inner())
+}
+
+/// The XDG backend: one connection, one listener task.
+pub(crate) struct Backend {
+    proxy: NotificationsProxy<'static>,
+    app_name: String,
+    slots: Slots,
+    events: EventSender,
+    /// Held across `Notify` so that replaces happen in call order.
+    show_lock: tokio::sync::Mutex<()>,
+    listener: JoinHandle<()>,
+}
+
+impl Drop for Backend {
+    fn drop(&mut self) {
+        self.listener.abort();
+    }
+}
+
+impl Backend {
+    /// On the session bus.
+    pub(crate) async fn new(app_name: &str, events: EventSender) -> Result<Self> {
+        let conn = zbus::Connection::session()
+            .await
+            .map_err(|e| Error::Bus(e.to_string()))?;
+        Self::on(conn, app_name, events).await
+    }
+
+    /// On the bus at `address`.
+    pub(crate) async fn with_bus_address(
+        app_name: &str,
+        address: &str,
+        events: EventSender,
+    ) -> Result<Self> {
+        let conn = zbus::connection::Builder::address(address)
+            .map_err(|e| Error::Bus(format!("{address}: {e}")))?
+            .build()
+            .await
+            .map_err(|e| Error::Bus(format!("{address}: {e}")))?;
+        Self::on(conn, app_name, events).await
+    }
+
+    async fn on(conn: zbus::Connection, app_name: &str, events: EventSender) -> Result<Self> {
+        let proxy = NotificationsProxy::builder(&conn)
+            .cache_properties(zbus::proxy::CacheProperties::No)
+            .build()
+            .await
+            .map_err(|e| Error::Bus(e.to_string()))?;
+        // Subscribe before the first Notify so no signal is missed.
+        let actions = proxy
+            .receive_action_invoked()
+            .await
+            .map_err(|e| Error::Bus(e.to_string()))?;
+        let closes = proxy
+            .receive_notification_closed()
+            .await
+            .map_err(|e| Error::Bus(e.to_string()))?;
+        let owners = proxy
+            .inner()
+            .receive_owner_changed()
+            .await
+            .map_err(|e| Error::Bus(e.to_string()))?;
+        let (name, vendor, version, _spec) = call(proxy.get_server_information()).await?;
+        info!(%name, %vendor, %version, "notification daemon");
+        let slots: Slots = Arc::default();
+        let listener = tokio::spawn(listen(
+            actions,
+            closes,
+            owners,
+            slots.clone(),
+            events.clone(),
+        ));
+        Ok(Self {
+            proxy,
+            app_name: app_name.to_owned(),
+            slots,
+            events,
+            show_lock: tokio::sync::Mutex::new(()),
+            listener,
+        })
+    }
+
+    pub(crate) async fn show(&self, spec: &NotificationSpec) -> Result<()> {
+        let result = self.notify(spec).await;
+        match &result {
+            Ok(()) => self.events.emit(NotifierEvent::Shown { key: spec.key }),
+            Err(e) => self.events.emit(NotifierEvent::Error {
+                key: spec.key,
+                message: e.to_string(),
+            }),
+        }
+        result
+    }
+
+    async fn notify(&self, spec: &NotificationSpec) -> Result<()> {
+        let mut hints: HashMap<&str, Value<'_>> = HashMap::new();
+        hints.insert(
+            "urgency",
+            Value::U8(match spec.urgency {
+                Urgency::Low => 0,
+                Urgency::Normal => 1,
+                Urgency::Critical => 2,
+            }),
+        );
+        let icon = spec.icon.as_ref().and_then(|p| p.to_str());
+        if let Some(path) = icon {
+            hints.insert("image-path", Value::from(path));
+        }
+        let actions: &[&str] = if spec.has_default_action {
+            &["default", "Open"]
+        } else {
+            &[]
+        };
+        let _order = self.show_lock.lock().await;
+        let replaces = lock(&self.slots).replaces(spec.tag()).copied().unwrap_or(0);
+        let id = call(self.proxy.notify(
+            &self.app_name,
+            replaces,
+            "",
+            &spec.title,
+            &spec.body,
+            actions,
+            hints,
+            -1,
+        ))
+        .await?;
+        debug!(key = spec.key, id, replaces, "notify");
+        let replaced = lock(&self.slots).shown(spec.key, spec.tag(), id);
+        if let Some(old) = replaced {
+            self.events.emit(NotifierEvent::Closed {
+                key: old,
+                reason: CloseReason::Replaced,
+            });
+        }
+        Ok(())
+    }
+
+    pub(crate) fn xdg_id(&self, key: u64) -> Option<u32> {
+        lock(&self.slots).handle_of(key).copied()
+    }
+
+    pub(crate) async fn close(&self, key: u64) -> Result<()> {
+        let id = lock(&self.slots).handle_of(key).copied();
+        let Some(id) = id else {
+            return Ok(());
+        };
+        // The daemon answers with NotificationClosed (reason 3), which
+        // reports the close and forgets the id.
+        call(self.proxy.close_notification(id)).await
+    }
+}
+
+/// Runs a call to the daemon with [`CALL_TIMEOUT`] and clear errors.
+async fn call<T>(fut: impl std::future::Future<Output = zbus::Result<T>>) -> Result<T> {
+    match tokio::time::timeout(CALL_TIMEOUT, fut).await {
+        Ok(Ok(value)) => Ok(value),
+        Ok(Err(e)) => Err(map_error(&e)),
+        Err(_) => Err(Error::Platform(format!(
+            "the notification daemon did not answer within {CALL_TIMEOUT:?}"
+        ))),
+    }
+}
+
+fn map_error(e: &zbus::Error) -> Error {
+    let text = e.to_string();
+    let no_daemon = ["ServiceUnknown", "NameHasNoOwner", "Spawn."]
+        .iter()
+        .any(|needle| text.contains(needle));
+    if no_daemon {
+        Error::NoDaemon(format!(
+            "org.freedesktop.Notifications is not on the bus ({text})"
+        ))
+    } else if matches!(e, zbus::Error::InputOutput(_)) {
+        Error::Bus(text)
+    } else {
+        Error::Platform(text)
+    }
+}
+
+/// Turns the daemon's signals into events until the backend is dropped.
+async fn listen(
+    mut actions: ActionInvokedStream,
+    mut closes: NotificationClosedStream,
+    mut owners: zbus::proxy::OwnerChangedStream<'static>,
+    slots: Slots,
+    events: EventSender,
+) {
+    loop {
+        tokio::select! {
+            Some(signal) = next(&mut actions) => {
+                let Ok(args) = signal.args() else { continue };
+                let key = lock(&slots).key_of(&args.id);
+                match key {
+                    Some(key) => events.emit(NotifierEvent::Clicked { key, action: args.action_key.clone() }),
+                    None => debug!(id = args.id, "action on a notification that is not ours"),
+                }
+            }
+            Some(signal) = next(&mut closes) => {
+                let Ok(args) = signal.args() else { continue };
+                let key = lock(&slots).closed(&args.id);
+                if let Some(key) = key {
+                    events.emit(NotifierEvent::Closed { key, reason: CloseReason::from_xdg(args.reason) });
+                }
+            }
+            Some(owner) = next(&mut owners) => {
+                // The daemon went away or another one took over: the ids
+                // we hold mean nothing any more.
+                warn!(owner = ?owner.as_ref().map(|o| o.as_str()), "notification daemon changed");
+                let gone = lock(&slots).clear();
+                for key in gone {
+                    events.emit(NotifierEvent::Closed { key, reason: CloseReason::Undefined });
+                }
+            }
+            else => break,
+        }
+    }
+}
+
+/// `StreamExt::next` without another dependency: zbus streams implement
+/// `futures_core::Stream`.
+mod tokio_stream_shim {
+    use std::future::poll_fn;
+    use std::pin::Pin;
+
+    use zbus::export::futures_core::Stream;
+
+    pub(super) async fn next<S: Stream + Unpin>(stream: &mut S) -> Option<S::Item> {
+        poll_fn(|cx| Pin::new(&mut *stream).poll_next(cx)).await
+    }
+}
