@@ -5,12 +5,13 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 
 use anyhow::bail;
-use pushdesk_hub_model::events;
+use pushdesk_hub_model::{Notification, events};
 use pushdesk_socketio::{ConnectionState, SocketEvent, Value};
 use serde_json::Map;
-use tracing::info;
+use tracing::{info, warn};
 
 use crate::connect::{ConnectArgs, refusal_message};
+use crate::notify::Desktop;
 use crate::output;
 
 /// Flags of `pushdesk listen`.
@@ -25,15 +26,16 @@ pub struct Args {
     /// history), then live ones. Without it, only new notifications.
     #[arg(long, value_name = "ID")]
     since: Option<u64>,
-    /// Do not show native desktop notifications (only print). Native
-    /// notifications come with the desktop notifier; until then `listen` only prints.
+    /// Do not show native desktop notifications (only print). Without it,
+    /// each new notification is also shown by the desktop's notification
+    /// service (on Linux, org.freedesktop.Notifications on the session bus).
     #[arg(long)]
     no_notify: bool,
 }
 
 /// Runs until Ctrl-C, or until the hub refuses us for good.
 pub async fn run(args: Args) -> anyhow::Result<()> {
-    let _ = args.no_notify;
+    let desktop = (!args.no_notify).then(|| Desktop::start(&args.connect.server));
     // The newest notification id seen: sent on every (re)connect so the hub
     // replays what was missed; 0 = none yet.
     let last_seen = Arc::new(AtomicU64::new(args.since.unwrap_or(0)));
@@ -59,6 +61,11 @@ pub async fn run(args: Args) -> anyhow::Result<()> {
                 let Some(event) = event else { break };
                 if !track(&event, &last_seen, &have_baseline) {
                     continue;
+                }
+                if let Some(desktop) = &desktop
+                    && let Some(notification) = notification_of(&event)
+                {
+                    desktop.show(notification);
                 }
                 if let Some(line) = handle(event, args.json)? {
                     let mut out = stdout.lock();
@@ -89,6 +96,23 @@ pub async fn run(args: Args) -> anyhow::Result<()> {
         }
     }
     Ok(())
+}
+
+/// The notification a `send_notification` event carries (if it decodes).
+fn notification_of(event: &SocketEvent) -> Option<Notification> {
+    let SocketEvent::Event(ev) = event else {
+        return None;
+    };
+    if ev.name != events::SEND_NOTIFICATION {
+        return None;
+    }
+    match serde_json::from_value(ev.payload.first()?.clone()) {
+        Ok(notification) => Some(notification),
+        Err(e) => {
+            warn!("a send_notification that does not decode is only printed: {e}");
+            None
+        }
+    }
 }
 
 /// Follows notification ids; false for a notification already seen (a

@@ -9,6 +9,7 @@
 
 mod connect;
 mod listen;
+mod notify;
 mod output;
 mod send;
 mod serve;

@@ -15,6 +15,7 @@ const WAIT: Duration = Duration::from_secs(15);
 fn listen(args: &[&str]) -> (Child, Lines<BufReader<ChildStdout>>) {
     let mut child = Command::new(env!("CARGO_BIN_EXE_pushdesk"))
         .arg("listen")
+        .arg("--no-notify") // native notifications: tests/listen_notify.rs
         .args(args)
         .env_remove("PUSHDESK_SERVER")
         .env_remove("PUSHDESK_TOKEN")
@@ -120,6 +121,7 @@ async fn a_refused_connection_exits_non_zero_with_the_reason() {
             .args([
                 "listen",
                 "--json",
+                "--no-notify",
                 "--token",
                 "wrong",
                 "--server",
