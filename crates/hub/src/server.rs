@@ -227,8 +227,9 @@ async fn health(State(state): State<HttpState>) -> Response {
     }
 }
 
-/// Refuses Socket.IO requests from browser origins that are not allowed.
-async fn check_origin(State(state): State<HttpState>, req: Request, next: Next) -> Response {
+/// Refuses Socket.IO requests from browser origins that are not allowed,
+/// and detaches the request head of those it lets through.
+async fn check_origin(State(state): State<HttpState>, mut req: Request, next: Next) -> Response {
     if req.uri().path().starts_with("/socket.io") {
         let headers: &HeaderMap = req.headers();
         let origin = headers.get(header::ORIGIN).and_then(|v| v.to_str().ok());
@@ -244,8 +245,29 @@ async fn check_origin(State(state): State<HttpState>, req: Request, next: Next) 
             )
                 .into_response();
         }
+        detach_head(&mut req);
     }
     next.run(req).await
+}
+
+/// Gives the request's URI and header values allocations of their own.
+///
+/// hyper parses them as slices of its connection read buffer (8 KiB), and
+/// engineioxide keeps a socket's request parts for the socket's whole life:
+/// without this, every WebSocket kept that buffer alive long after the
+/// upgrade, a quarter of an idle connection's memory. A copy of a few
+/// hundred bytes per connection frees it.
+fn detach_head(req: &mut Request) {
+    if let Ok(uri) = axum::http::Uri::try_from(req.uri().to_string()) {
+        *req.uri_mut() = uri;
+    }
+    for value in req.headers_mut().values_mut() {
+        if let Ok(copy) = header::HeaderValue::from_bytes(value.as_bytes()) {
+            let sensitive = value.is_sensitive();
+            *value = copy;
+            value.set_sensitive(sensitive);
+        }
+    }
 }
 
 async fn prune_loop(store: Store, every: Duration) {
@@ -258,5 +280,44 @@ async fn prune_loop(store: Store, every: Duration) {
         if let Err(e) = store.prune(now).await {
             warn!(error = %e, "pruning the history failed");
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use axum::body::{Body, Bytes};
+
+    /// Whether `part` lies inside `buf`'s memory.
+    fn inside(buf: &Bytes, part: &[u8]) -> bool {
+        let range = buf.as_ptr_range();
+        range.contains(&part.as_ptr())
+    }
+
+    #[test]
+    fn detach_head_copies_what_hyper_parsed_in_place() {
+        // hyper hands out the URI and header values as slices of its read buffer.
+        let buf =
+            Bytes::from_static(b"/socket.io/?EIO=4&transport=websocket\x00http://127.0.0.1:5000");
+        let mut req = Request::new(Body::empty());
+        *req.uri_mut() = axum::http::Uri::from_maybe_shared(buf.slice(..37)).unwrap_or_default();
+        let origin = header::HeaderValue::from_maybe_shared(buf.slice(38..))
+            .unwrap_or(header::HeaderValue::from_static("x"));
+        req.headers_mut().insert(header::ORIGIN, origin);
+        let mut token = header::HeaderValue::from_static("secret");
+        token.set_sensitive(true);
+        req.headers_mut().insert(header::AUTHORIZATION, token);
+        assert!(
+            inside(&buf, req.headers()[header::ORIGIN].as_bytes()),
+            "the test's premise"
+        );
+
+        detach_head(&mut req);
+
+        assert_eq!(req.uri(), "/socket.io/?EIO=4&transport=websocket");
+        assert_eq!(req.headers()[header::ORIGIN], "http://127.0.0.1:5000");
+        assert!(!inside(&buf, req.headers()[header::ORIGIN].as_bytes()));
+        assert!(!inside(&buf, req.uri().path().as_bytes()));
+        assert!(req.headers()[header::AUTHORIZATION].is_sensitive());
     }
 }
