@@ -97,6 +97,10 @@ pub async fn start(config: HubConfig) -> Result<RunningHub, HubError> {
     let builder = SocketIo::builder()
         .max_payload(config.limits.max_payload)
         .max_buffer_size(1024)
+        // Each WebSocket keeps a read buffer this big for its whole life
+        // (default 4 KiB). Clients send pongs and small requests; a bigger
+        // message still arrives whole, in several reads.
+        .ws_read_buffer_size(1024)
         .ack_timeout(Duration::from_secs(10));
     let http_state = HttpState {
         hub: hub.clone(),
