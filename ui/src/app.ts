@@ -71,6 +71,8 @@ export function startApp(options: AppOptions): void {
     if (receive(payload, true)) historyView.render(history.entries);
   });
 
+  transport.onFocus?.((id) => historyView.focus(id));
+
   historyView.render(history.entries);
   transport.connect();
 }

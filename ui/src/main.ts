@@ -1,35 +1,13 @@
-// Entry point for browsers: Socket.IO to the hub that served this page, or
-// to `?server=URL`.
+// Entry point. In the desktop app (Tauri) the Rust core owns the hub
+// connection; in a browser the page talks Socket.IO itself. Each loads only
+// its own code (socket.io-client is not in the desktop's path).
 
 import "./styles.css";
 
-import { startApp } from "./app.js";
-import { HistoryList } from "./core/history.js";
-import { resolveServerUrl } from "./core/url.js";
-import { SocketIoTransport } from "./transport/socketio.js";
-import { TokenStore } from "./view/token-store.js";
+const inTauri = typeof window === "object" && "__TAURI_INTERNALS__" in window;
 
-const server = resolveServerUrl(location.href);
-const tokens = new TokenStore(server.url);
-const history = new HistoryList(200);
-
-const transport = new SocketIoTransport({
-  url: server.url,
-  preferWebSocket: server.url !== location.origin,
-  auth: () => {
-    const auth: Record<string, unknown> = {};
-    const token = tokens.get();
-    if (token !== null) auth["token"] = token;
-    // Our hub replays what we missed after this id; other servers ignore it.
-    if (history.lastId !== undefined) auth["last_id"] = history.lastId;
-    return auth;
-  },
-});
-
-startApp({
-  transport,
-  history,
-  serverLabel: server.url,
-  onToken: (token) => tokens.set(token),
-  ...(server.warning !== undefined ? { warning: server.warning } : {}),
-});
+if (inTauri) {
+  void import("./desktop.js").then((m) => m.startDesktop());
+} else {
+  void import("./browser.js").then((m) => m.startBrowser());
+}

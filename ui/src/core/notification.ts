@@ -26,6 +26,8 @@ export interface HubNotification {
   timestamp: number | null;
   /** When this UI received it (Unix ms). */
   receivedAt: number;
+  /** What the desktop app did with it (`shown`, `suppressed: …`, `error: …`); "" elsewhere. */
+  delivery: string;
 }
 
 function clip(s: string, max: number): string {
@@ -93,5 +95,6 @@ export function normalizeNotification(raw: unknown, receivedAt: number): HubNoti
     data1: describeData(r["data1"]),
     timestamp: asTimestamp(r["timestamp"]),
     receivedAt,
+    delivery: asText(r["delivery"], MAX_SHORT),
   };
 }

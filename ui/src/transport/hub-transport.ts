@@ -31,6 +31,8 @@ export interface HubTransport {
   /** `send_notification`: the payload as received, unvalidated (see core/notification.ts). */
   onNotification(cb: (payload: unknown) => void): Unsubscribe;
   onWelcome(cb: (welcome: HubWelcome) => void): Unsubscribe;
+  /** Show this notification (by id) in the history: the desktop app, after a click on it. */
+  onFocus?(cb: (id: string) => void): Unsubscribe;
 
   /** `text_update_request {text}`. Resolves with the hub's ack, if any. */
   sendText(text: string): Promise<SendResult>;

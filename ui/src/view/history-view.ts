@@ -11,6 +11,8 @@ export class HistoryView {
   readonly #empty = byId("history-empty");
   readonly #count = byId("history-count");
   #rows = new Map<string, HTMLLIElement>();
+  /** An id to show once it is listed (a click can come before the history). */
+  #pendingFocus: string | null = null;
 
   render(entries: readonly HubNotification[]): void {
     const now = Date.now();
@@ -37,6 +39,28 @@ export class HistoryView {
     }
     this.#empty.hidden = nodes.length > 0;
     this.#count.textContent = nodes.length > 0 ? String(nodes.length) : "";
+    if (this.#pendingFocus !== null) this.focus(this.#pendingFocus);
+  }
+
+  /** Scrolls to and highlights the entry with this id (now, or once it is listed). */
+  focus(id: string): void {
+    this.#pendingFocus = id;
+    let found: HTMLLIElement | null = null;
+    for (const row of this.#rows.values()) {
+      const match = row.dataset["id"] === id;
+      row.classList.toggle("focused", match);
+      if (match) {
+        row.dataset["focused"] = "true";
+        found = row;
+      } else {
+        delete row.dataset["focused"];
+      }
+    }
+    if (found === null) return;
+    this.#pendingFocus = null;
+    found.tabIndex = -1;
+    found.scrollIntoView({ block: "nearest" });
+    found.focus({ preventScroll: true });
   }
 }
 
@@ -64,6 +88,9 @@ function renderItem(n: HubNotification, now: number): HTMLLIElement {
   }
   if (n.data1 !== "") meta.push(h("span", { className: "data", text: `data1: ${n.data1}` }));
   if (n.id !== null) meta.push(h("span", { className: "id", text: `#${n.id}` }));
+  if (n.delivery !== "" && n.delivery !== "shown") {
+    meta.push(h("span", { className: "delivery", text: n.delivery, attrs: { "data-testid": "history-delivery" } }));
+  }
   if (meta.length > 0) li.append(h("div", { className: "meta" }, ...meta));
   return li;
 }

@@ -1,0 +1,177 @@
+//! [`Alerts`]: native notifications for the core. Wraps the per-OS
+//! [`pushdesk_notifier::Notifier`] with what the app adds: icons resolved
+//! against the hub's URL and fetched into a cache (never a local path from
+//! the network), and the notifier's show/click/close/error reports turned
+//! into [`AlertEvent`]s for the core. Without a notifier (no daemon on
+//! D-Bus, say) every show fails with a clear message and the app goes on.
+
+use std::path::PathBuf;
+
+use pushdesk_hub_model::{CloseReason, Notification};
+use pushdesk_notifier::{IconCache, NotificationSpec, Notifier, NotifierEvent};
+use tokio::sync::mpsc;
+use tracing::{debug, warn};
+
+pub use pushdesk_notifier::openable_url;
+
+/// What happened to a native notification, by history key.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum AlertEvent {
+    /// On screen.
+    Shown {
+        /// History key.
+        key: u64,
+    },
+    /// The user clicked it (its body or default action).
+    Clicked {
+        /// History key.
+        key: u64,
+    },
+    /// It went away.
+    Closed {
+        /// History key.
+        key: u64,
+        /// Why.
+        reason: CloseReason,
+    },
+    /// Showing it failed after the call returned.
+    Failed {
+        /// History key.
+        key: u64,
+        /// Why.
+        message: String,
+    },
+}
+
+/// Native notifications and their icons.
+pub struct Alerts {
+    notifier: Option<Notifier>,
+    icons: Option<IconCache>,
+}
+
+impl std::fmt::Debug for Alerts {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Alerts")
+            .field("notifier", &self.notifier.is_some())
+            .finish_non_exhaustive()
+    }
+}
+
+impl Alerts {
+    /// Connects to the OS notifier. Without one, the warning says why and
+    /// every [`Alerts::show`] fails.
+    pub async fn start(
+        app_name: &str,
+        icon_dir: PathBuf,
+    ) -> (Self, mpsc::UnboundedReceiver<AlertEvent>, Option<String>) {
+        let (tx, rx) = mpsc::unbounded_channel();
+        let icons = IconCache::new(icon_dir)
+            .map_err(|e| warn!(error = %e, "no icon cache; notifications come without icons"))
+            .ok();
+        match Notifier::new(app_name).await {
+            Ok((notifier, mut events)) => {
+                tokio::spawn(async move {
+                    while let Some(event) = events.recv().await {
+                        let mapped = match event {
+                            NotifierEvent::Shown { key } => AlertEvent::Shown { key },
+                            NotifierEvent::Clicked { key, action } => {
+                                debug!(key, %action, "notification clicked");
+                                AlertEvent::Clicked { key }
+                            }
+                            NotifierEvent::Closed { key, reason } => AlertEvent::Closed {
+                                key,
+                                reason: close_reason(reason),
+                            },
+                            NotifierEvent::Error { key, message } => {
+                                AlertEvent::Failed { key, message }
+                            }
+                        };
+                        if tx.send(mapped).is_err() {
+                            break;
+                        }
+                    }
+                });
+                (
+                    Self {
+                        notifier: Some(notifier),
+                        icons,
+                    },
+                    rx,
+                    None,
+                )
+            }
+            Err(e) => {
+                let warning = format!("native notifications unavailable: {e}");
+                warn!("{warning}");
+                (
+                    Self {
+                        notifier: None,
+                        icons,
+                    },
+                    rx,
+                    Some(warning),
+                )
+            }
+        }
+    }
+
+    /// Shows `n` under history `key`; its icon is fetched (bounded) from the
+    /// hub first. The error is for people.
+    pub async fn show(
+        &self,
+        key: u64,
+        n: &Notification,
+        hub: Option<&url::Url>,
+    ) -> Result<(), String> {
+        let Some(notifier) = &self.notifier else {
+            return Err("no notification service".into());
+        };
+        let icon = match (hub, n.icon.as_str()) {
+            (_, "") | (None, _) => None,
+            (Some(hub), icon) => match pushdesk_notifier::resolve_icon(hub, icon) {
+                Some(url) => match self.fetch_icon(&url).await {
+                    Ok(path) => Some(path),
+                    Err(e) => {
+                        debug!(%url, error = %e, "icon not fetched; shown without it");
+                        None
+                    }
+                },
+                None => {
+                    debug!(icon, "icon refused (not http/https)");
+                    None
+                }
+            },
+        };
+        let spec = NotificationSpec {
+            key,
+            title: if n.title.is_empty() {
+                "Pushdesk".into()
+            } else {
+                n.title.clone()
+            },
+            body: n.body.clone(),
+            tag: (!n.tag.is_empty()).then(|| n.tag.clone()),
+            icon,
+            urgency: n.urgency,
+            has_default_action: true,
+        };
+        notifier.show(&spec).await.map_err(|e| e.to_string())
+    }
+
+    async fn fetch_icon(&self, url: &url::Url) -> Result<PathBuf, String> {
+        match &self.icons {
+            Some(cache) => cache.fetch(url).await.map_err(|e| e.to_string()),
+            None => Err("no icon cache".into()),
+        }
+    }
+}
+
+fn close_reason(r: pushdesk_notifier::CloseReason) -> CloseReason {
+    match r {
+        pushdesk_notifier::CloseReason::Expired => CloseReason::Expired,
+        pushdesk_notifier::CloseReason::Dismissed => CloseReason::Dismissed,
+        pushdesk_notifier::CloseReason::ClosedByCall => CloseReason::Closed,
+        pushdesk_notifier::CloseReason::Undefined => CloseReason::Other,
+        pushdesk_notifier::CloseReason::Replaced => CloseReason::Replaced,
+    }
+}

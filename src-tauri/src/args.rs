@@ -1,0 +1,32 @@
+//! Command-line flags of `pushdesk-desktop`, for scripted starts and tests.
+//! They override the saved settings for this run only.
+
+use std::path::PathBuf;
+
+/// `pushdesk-desktop [--server URL] [--token T] [--data-dir DIR] [--hidden]`.
+#[derive(Debug, Clone, Default, clap::Parser)]
+#[command(
+    name = "pushdesk-desktop",
+    version = crate::VERSION,
+    about = "Pushdesk desktop app: live user count, shared text and native notifications from a hub.",
+    long_about = "Pushdesk desktop app: keeps a connection to a Pushdesk hub (or the seed's \
+Flask-SocketIO server) from the tray, shows the live user count and the shared text, and turns \
+broadcast notifications into native ones. With no hub configured it starts an embedded hub on \
+127.0.0.1. Closing the window keeps it running in the tray; Quit is in the tray menu."
+)]
+pub struct Args {
+    /// Hub URL (http, https, ws or wss) for this run, instead of the saved
+    /// setting. `embedded` starts the built-in hub.
+    #[arg(long, env = "PUSHDESK_SERVER", value_name = "URL")]
+    pub server: Option<String>,
+    /// Access token for the hub, sent in the Socket.IO auth payload.
+    #[arg(long, env = "PUSHDESK_TOKEN", hide_env_values = true, value_name = "T")]
+    pub token: Option<String>,
+    /// Where settings, the local history and the embedded hub's data live
+    /// (default: the OS data directory, e.g. ~/.local/share/dev.pushdesk.desktop).
+    #[arg(long, value_name = "DIR")]
+    pub data_dir: Option<PathBuf>,
+    /// Start in the tray without opening the window (what start-at-login uses).
+    #[arg(long)]
+    pub hidden: bool,
+}

@@ -1,0 +1,651 @@
+//! [`Core`]: the app's state and the rules that tie its parts together.
+//! The [`HubLink`] feeds it (it is the link's [`LinkSink`]); it keeps the
+//! local [`History`], decides what reaches the OS [`Alerts`], tells the
+//! webview through Tauri events and answers its commands. Windows and the
+//! tray are only views of it, so closing the window changes nothing here.
+
+use std::path::PathBuf;
+use std::sync::{Arc, Mutex, MutexGuard};
+use std::time::{SystemTime, UNIX_EPOCH};
+
+use pushdesk_hub_model::{Notification, NotificationClicked, NotificationClosed, events};
+use serde::Serialize;
+use serde_json::Value;
+use tokio::sync::mpsc;
+use tracing::{info, warn};
+
+use crate::alerts::{AlertEvent, Alerts};
+use crate::history::{History, Outcome};
+use crate::link::{HubLink, LinkSink, SendResult, Target, UiStatus, text_request};
+use crate::settings::{Settings, SettingsFile};
+use crate::ui_events;
+
+/// What the webview needs to draw itself (also after it was re-created).
+#[derive(Debug, Clone, Serialize, PartialEq)]
+#[serde(rename_all = "camelCase")]
+pub struct Snapshot {
+    /// The connection.
+    pub status: UiStatus,
+    /// Users online, once the hub said.
+    pub count: Option<u64>,
+    /// The shared text.
+    pub text: String,
+    /// Which hub ("embedded hub (http://127.0.0.1:…)" or its URL).
+    pub server: String,
+    /// Do Not Disturb.
+    pub do_not_disturb: bool,
+    /// Notifications that arrived while the window was not looked at.
+    pub unread: u64,
+    /// The notification to show (after a click), once.
+    pub focus: Option<String>,
+    /// Problems worth showing (settings file unusable, notifier missing).
+    pub warnings: Vec<String>,
+}
+
+/// Where the app connects: our embedded hub or one the user chose.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum HubChoice {
+    /// The in-process hub (first run, no server configured).
+    Embedded,
+    /// A hub URL.
+    Remote(String),
+}
+
+/// Flags that override the saved settings for this run.
+#[derive(Debug, Clone, Default)]
+pub struct Overrides {
+    /// `--server` (`embedded` for the built-in hub).
+    pub server: Option<String>,
+    /// `--token`.
+    pub token: Option<String>,
+}
+
+struct Live {
+    status: UiStatus,
+    count: Option<u64>,
+    text: String,
+    server: String,
+    /// Identity of the current hub in the history (ids are per hub).
+    hub_key: String,
+    unread: u64,
+    focus: Option<String>,
+    warnings: Vec<String>,
+}
+
+/// Tells the views (webview events, tray) what changed. The Tauri app
+/// implements it; tests can record.
+pub trait Views: Send + Sync + 'static {
+    /// Emits a Tauri event to the webview (if one is open).
+    fn emit(&self, event: &str, payload: Value);
+    /// The status line, count and unread changed (tray).
+    fn summary(&self, snapshot: &Snapshot);
+    /// Opens (or focuses) the main window.
+    fn open_window(&self);
+    /// Whether the user is looking at the window.
+    fn window_focused(&self) -> bool;
+    /// Opens a checked http(s) URL in the default browser.
+    fn open_url(&self, url: &str);
+    /// Start at login on or off.
+    fn autostart(&self, on: bool) -> Result<(), String>;
+}
+
+/// The app's state and rules.
+pub struct Core {
+    data_dir: PathBuf,
+    settings_file: SettingsFile,
+    settings: Mutex<Settings>,
+    overrides: Overrides,
+    history: Mutex<History>,
+    live: Mutex<Live>,
+    link: Mutex<Option<Arc<HubLink>>>,
+    embedded: tokio::sync::Mutex<Option<pushdesk_hub::RunningHub>>,
+    alerts: Alerts,
+    incoming: mpsc::UnboundedSender<Value>,
+    views: Box<dyn Views>,
+}
+
+impl std::fmt::Debug for Core {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Core")
+            .field("data_dir", &self.data_dir)
+            .finish_non_exhaustive()
+    }
+}
+
+fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
+    // A panic while holding one of these short locks leaves consistent data.
+    m.lock().unwrap_or_else(std::sync::PoisonError::into_inner)
+}
+
+/// Unix milliseconds.
+pub fn now_ms() -> u64 {
+    SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map_or(0, |d| u64::try_from(d.as_millis()).unwrap_or(u64::MAX))
+}
+
+impl Core {
+    /// Opens the data directory (settings, history) and the notifier. Call
+    /// [`Core::connect`] next.
+    pub async fn open(
+        data_dir: PathBuf,
+        overrides: Overrides,
+        views: Box<dyn Views>,
+    ) -> anyhow::Result<Arc<Self>> {
+        std::fs::create_dir_all(&data_dir)?;
+        let settings_file = SettingsFile::in_dir(&data_dir);
+        let (settings, settings_warning) = settings_file.load();
+        let history = History::open(&data_dir)?;
+        let (alerts, alert_events, alerts_warning) =
+            Alerts::start("Pushdesk", data_dir.join("icons")).await;
+        let (incoming, incoming_rx) = mpsc::unbounded_channel();
+        let warnings = settings_warning.into_iter().chain(alerts_warning).collect();
+        let core = Arc::new(Self {
+            data_dir,
+            settings_file,
+            settings: Mutex::new(settings),
+            overrides,
+            history: Mutex::new(history),
+            live: Mutex::new(Live {
+                status: UiStatus::Connecting,
+                count: None,
+                text: String::new(),
+                server: String::new(),
+                hub_key: String::new(),
+                unread: 0,
+                focus: None,
+                warnings,
+            }),
+            link: Mutex::new(None),
+            embedded: tokio::sync::Mutex::new(None),
+            alerts,
+            incoming,
+            views,
+        });
+        // One worker shows notifications in the order they came.
+        tokio::spawn(deliver_loop(core.clone(), incoming_rx));
+        tokio::spawn(alert_loop(core.clone(), alert_events));
+        Ok(core)
+    }
+
+    /// Which hub the settings and flags point at.
+    pub fn choice(&self) -> HubChoice {
+        let configured = self
+            .overrides
+            .server
+            .clone()
+            .or_else(|| lock(&self.settings).server.clone());
+        match configured {
+            Some(s) if s != "embedded" => HubChoice::Remote(s),
+            _ => HubChoice::Embedded,
+        }
+    }
+
+    /// (Re)connects to the chosen hub, starting the embedded one if needed.
+    pub async fn connect(self: &Arc<Self>) -> anyhow::Result<()> {
+        let old = lock(&self.link).take();
+        if let Some(old) = old {
+            old.stop().await;
+        }
+        let settings = lock(&self.settings).clone();
+        let (server, label, hub_key, token) = match self.choice() {
+            HubChoice::Embedded => {
+                let url = self.embedded_hub().await?;
+                (
+                    url.clone(),
+                    format!("embedded hub ({url})"),
+                    "embedded".to_owned(),
+                    None,
+                )
+            }
+            HubChoice::Remote(url) => {
+                let token = self.overrides.token.clone().or(settings.token.clone());
+                (url.clone(), url.clone(), hub_key(&url), token)
+            }
+        };
+        {
+            let mut live = lock(&self.live);
+            live.server = label;
+            live.hub_key = hub_key.clone();
+            live.count = None;
+            live.status = UiStatus::Connecting;
+        }
+        let me = Arc::downgrade(self);
+        let key = hub_key.clone();
+        let target = Target {
+            server,
+            token,
+            ca_cert: settings.ca_cert.clone(),
+            insecure: settings.accept_invalid_certs,
+            last_id: Arc::new(move || {
+                let core = me.upgrade()?;
+                let id = lock(&core.history).last_id(&key);
+                id.unwrap_or_else(|e| {
+                    warn!(error = %e, "reading the last id");
+                    None
+                })
+            }),
+        };
+        match HubLink::start(&target, self.clone()) {
+            Ok(link) => {
+                *lock(&self.link) = Some(Arc::new(link));
+                Ok(())
+            }
+            Err(e) => {
+                self.status(UiStatus::Disconnected {
+                    reason: e.to_string(),
+                    refused: false,
+                });
+                Err(e)
+            }
+        }
+    }
+
+    async fn embedded_hub(&self) -> anyhow::Result<String> {
+        let mut hub = self.embedded.lock().await;
+        if let Some(running) = hub.as_ref() {
+            return Ok(running.url());
+        }
+        let config = pushdesk_hub::HubConfig::new(
+            std::net::SocketAddr::from(([127, 0, 0, 1], 0)),
+            self.data_dir.join("hub"),
+        );
+        let running = pushdesk_hub::start(config).await?;
+        let url = running.url();
+        info!(%url, "embedded hub started");
+        *hub = Some(running);
+        Ok(url)
+    }
+
+    /// Stops the connection and the embedded hub (on quit).
+    pub async fn shutdown(&self) {
+        let link = lock(&self.link).take();
+        if let Some(link) = link {
+            link.stop().await;
+        }
+        if let Some(hub) = self.embedded.lock().await.take()
+            && let Err(e) = hub.shutdown().await
+        {
+            warn!(error = %e, "embedded hub shutdown");
+        }
+    }
+
+    fn current_link(&self) -> Option<Arc<HubLink>> {
+        lock(&self.link).clone()
+    }
+
+    /// What the webview needs to draw itself; takes the pending focus.
+    pub fn snapshot(&self, take_focus: bool) -> Snapshot {
+        let dnd = lock(&self.settings).do_not_disturb;
+        let mut live = lock(&self.live);
+        Snapshot {
+            status: live.status.clone(),
+            count: live.count,
+            text: live.text.clone(),
+            server: live.server.clone(),
+            do_not_disturb: dnd,
+            unread: live.unread,
+            focus: if take_focus {
+                live.focus.take()
+            } else {
+                live.focus.clone()
+            },
+            warnings: live.warnings.clone(),
+        }
+    }
+
+    fn changed(&self) {
+        let snapshot = self.snapshot(false);
+        self.views.summary(&snapshot);
+    }
+
+    /// Sets the shared text (`text_update_request`).
+    pub async fn send_text(&self, text: String) -> SendResult {
+        let Some(link) = self.current_link() else {
+            return SendResult::Offline;
+        };
+        let result = link
+            .request(events::TEXT_UPDATE_REQUEST, text_request(&text))
+            .await;
+        if matches!(
+            result,
+            SendResult::Accepted { .. } | SendResult::Unacknowledged
+        ) {
+            lock(&self.live).text = text;
+        }
+        result
+    }
+
+    /// Sends a `send_notification_request`.
+    pub async fn send_notification(&self, request: Value) -> SendResult {
+        let Some(link) = self.current_link() else {
+            return SendResult::Offline;
+        };
+        link.request(events::SEND_NOTIFICATION_REQUEST, request)
+            .await
+    }
+
+    /// The newest `limit` notifications as the UI shows them.
+    pub fn history(&self, limit: usize) -> Vec<Value> {
+        match lock(&self.history).recent(limit) {
+            Ok(entries) => entries
+                .into_iter()
+                .map(|e| ui_payload(e.key, &e.payload, &e.outcome))
+                .collect(),
+            Err(e) => {
+                warn!(error = %e, "reading history");
+                Vec::new()
+            }
+        }
+    }
+
+    /// The saved settings.
+    pub fn settings(&self) -> Settings {
+        lock(&self.settings).clone()
+    }
+
+    /// Saves settings and applies them (reconnecting when the hub changed).
+    pub async fn save_settings(self: &Arc<Self>, new: Settings) -> Result<(), String> {
+        let new = new.validated().map_err(|e| e.to_string())?;
+        self.settings_file
+            .save(&new)
+            .map_err(|e| format!("saving settings: {e}"))?;
+        let old = std::mem::replace(&mut *lock(&self.settings), new.clone());
+        self.changed();
+        if old.start_at_login != new.start_at_login {
+            self.views.autostart(new.start_at_login)?;
+        }
+        let reconnect = old.server != new.server
+            || old.token != new.token
+            || old.ca_cert != new.ca_cert
+            || old.accept_invalid_certs != new.accept_invalid_certs;
+        if reconnect {
+            self.connect().await.map_err(|e| e.to_string())?;
+        }
+        Ok(())
+    }
+
+    /// Do Not Disturb on or off (saved).
+    pub fn set_dnd(&self, on: bool) {
+        let settings = {
+            let mut s = lock(&self.settings);
+            s.do_not_disturb = on;
+            s.clone()
+        };
+        if let Err(e) = self.settings_file.save(&settings) {
+            warn!(error = %e, "saving settings");
+        }
+        self.views.emit(ui_events::DND, Value::Bool(on));
+        self.changed();
+    }
+
+    /// The window is being looked at: nothing unread.
+    pub fn seen(&self) {
+        let had = std::mem::take(&mut lock(&self.live).unread);
+        if had > 0 {
+            self.changed();
+        }
+    }
+
+    async fn deliver(self: &Arc<Self>, payload: Value) {
+        let notification = match serde_json::from_value::<Notification>(payload.clone()) {
+            Ok(n) => n,
+            Err(e) => {
+                warn!(error = %e, "ignoring a malformed notification");
+                return;
+            }
+        };
+        let hub_key = lock(&self.live).hub_key.clone();
+        let recorded = lock(&self.history).record(&hub_key, notification.id, &payload, now_ms());
+        let key = match recorded {
+            Ok(Some(key)) => key,
+            Ok(None) => return, // a replay of one already shown
+            Err(e) => {
+                // Still show it: losing the history row is better than losing the alert.
+                warn!(error = %e, "history write failed");
+                0
+            }
+        };
+        let settings = self.settings();
+        let outcome = if settings.do_not_disturb {
+            Outcome::Suppressed("do not disturb".into())
+        } else if notification.urgency < settings.min_urgency {
+            Outcome::Suppressed(format!(
+                "below the minimum urgency ({})",
+                settings.min_urgency
+            ))
+        } else {
+            let base = lock(&self.live).server.clone();
+            let hub_url = self.current_hub_url(&base);
+            match self.alerts.show(key, &notification, hub_url.as_ref()).await {
+                Ok(()) => Outcome::Shown,
+                Err(e) => Outcome::Failed(e),
+            }
+        };
+        if key != 0
+            && let Err(e) = lock(&self.history).set_outcome(key, &outcome)
+        {
+            warn!(error = %e, "history write failed");
+        }
+        if !self.views.window_focused() {
+            lock(&self.live).unread += 1;
+        }
+        let outcome_text = match &outcome {
+            Outcome::Pending => "pending".to_owned(),
+            Outcome::Shown => "shown".to_owned(),
+            Outcome::Suppressed(w) => format!("suppressed: {w}"),
+            Outcome::Failed(w) => format!("error: {w}"),
+        };
+        self.views.emit(
+            ui_events::NOTIFICATION,
+            ui_payload(key, &payload, &outcome_text),
+        );
+        self.changed();
+    }
+
+    fn current_hub_url(&self, label: &str) -> Option<url::Url> {
+        // The label is the URL, or "embedded hub (URL)".
+        let url = label
+            .strip_prefix("embedded hub (")
+            .and_then(|s| s.strip_suffix(')'))
+            .unwrap_or(label);
+        url::Url::parse(url).ok()
+    }
+
+    fn on_alert(&self, event: AlertEvent) {
+        match event {
+            AlertEvent::Shown { key } => self
+                .views
+                .emit(ui_events::ALERT, alert_json(key, "show", None)),
+            AlertEvent::Clicked { key } => {
+                let entry = lock(&self.history).get(key).ok().flatten();
+                if let Err(e) = lock(&self.history).clicked(key, now_ms()) {
+                    warn!(error = %e, "history write failed");
+                }
+                let Some(entry) = entry else { return };
+                let id = ui_id(key, &entry.payload);
+                lock(&self.live).focus = Some(id.clone());
+                self.views.open_window();
+                self.views.emit(ui_events::FOCUS, Value::String(id));
+                self.views
+                    .emit(ui_events::ALERT, alert_json(key, "click", None));
+                if let Some(url) = entry.payload.get("url").and_then(Value::as_str) {
+                    match crate::alerts::openable_url(url) {
+                        Ok(url) => self.views.open_url(url.as_str()),
+                        Err(e) => warn!(%url, error = %e, "not opening the notification's URL"),
+                    }
+                }
+                if let (Some(id), Some(link)) = (hub_id(&entry.payload), self.current_link()) {
+                    link.report(
+                        events::NOTIFICATION_CLICKED,
+                        serde_json::to_value(NotificationClicked::body(id)).unwrap_or(Value::Null),
+                    );
+                }
+            }
+            AlertEvent::Closed { key, reason } => {
+                if let Err(e) = lock(&self.history).closed(key, reason.as_str()) {
+                    warn!(error = %e, "history write failed");
+                }
+                self.views.emit(
+                    ui_events::ALERT,
+                    alert_json(key, "close", Some(reason.as_str())),
+                );
+                let entry = lock(&self.history).get(key).ok().flatten();
+                if let Some(id) = entry.as_ref().and_then(|e| hub_id(&e.payload))
+                    && let Some(link) = self.current_link()
+                {
+                    link.report(
+                        events::NOTIFICATION_CLOSED,
+                        serde_json::to_value(NotificationClosed::new(id, reason))
+                            .unwrap_or(Value::Null),
+                    );
+                }
+            }
+            AlertEvent::Failed { key, message } => {
+                if let Err(e) =
+                    lock(&self.history).set_outcome(key, &Outcome::Failed(message.clone()))
+                {
+                    warn!(error = %e, "history write failed");
+                }
+                self.views
+                    .emit(ui_events::ALERT, alert_json(key, "error", Some(&message)));
+            }
+        }
+    }
+}
+
+impl LinkSink for Core {
+    fn status(&self, status: UiStatus) {
+        lock(&self.live).status = status.clone();
+        self.views.emit(
+            ui_events::STATUS,
+            serde_json::to_value(&status).unwrap_or(Value::Null),
+        );
+        self.changed();
+    }
+
+    fn count(&self, count: u64) {
+        lock(&self.live).count = Some(count);
+        self.views.emit(ui_events::COUNT, Value::from(count));
+        self.changed();
+    }
+
+    fn text(&self, text: String) {
+        lock(&self.live).text = text.clone();
+        self.views.emit(ui_events::TEXT, Value::String(text));
+    }
+
+    fn notification(&self, payload: Value) {
+        let _ = self.incoming.send(payload);
+    }
+
+    fn welcome(&self, last_id: u64) {
+        // First contact with this hub: its older history is not ours to pop up.
+        let hub_key = lock(&self.live).hub_key.clone();
+        let mut history = lock(&self.history);
+        if matches!(history.last_id(&hub_key), Ok(None))
+            && let Err(e) = history.set_baseline(&hub_key, last_id)
+        {
+            warn!(error = %e, "history write failed");
+        }
+        drop(history);
+        self.views.emit(
+            ui_events::WELCOME,
+            serde_json::json!({ "last_id": last_id }),
+        );
+    }
+}
+
+async fn deliver_loop(core: Arc<Core>, mut rx: mpsc::UnboundedReceiver<Value>) {
+    while let Some(payload) = rx.recv().await {
+        core.deliver(payload).await;
+    }
+}
+
+async fn alert_loop(core: Arc<Core>, mut rx: mpsc::UnboundedReceiver<AlertEvent>) {
+    while let Some(event) = rx.recv().await {
+        core.on_alert(event);
+    }
+}
+
+/// The id the UI knows a notification by: the hub's, or `local-KEY`.
+pub fn ui_id(key: u64, payload: &Value) -> String {
+    match payload.get("id") {
+        Some(Value::Number(n)) => n.to_string(),
+        Some(Value::String(s)) if !s.is_empty() => s.clone(),
+        _ => format!("local-{key}"),
+    }
+}
+
+fn hub_id(payload: &Value) -> Option<u64> {
+    payload.get("id").and_then(Value::as_u64)
+}
+
+/// The payload as the UI gets it: with an id (ours when the hub gave none)
+/// and what happened to it on this desktop.
+pub fn ui_payload(key: u64, payload: &Value, outcome: &str) -> Value {
+    let mut p = match payload {
+        Value::Object(m) => m.clone(),
+        _ => serde_json::Map::new(),
+    };
+    if !p.contains_key("id") {
+        p.insert("id".into(), Value::String(ui_id(key, payload)));
+    }
+    p.insert("delivery".into(), Value::String(outcome.to_owned()));
+    Value::Object(p)
+}
+
+fn alert_json(key: u64, kind: &str, detail: Option<&str>) -> Value {
+    serde_json::json!({ "key": key, "kind": kind, "detail": detail })
+}
+
+/// A hub's identity in the history: scheme, host, port and path of its URL
+/// (ids are per hub; a token or query string does not make another hub).
+pub fn hub_key(server: &str) -> String {
+    match url::Url::parse(server) {
+        Ok(u) => {
+            let scheme = match u.scheme() {
+                "ws" => "http",
+                "wss" => "https",
+                s => s,
+            };
+            format!(
+                "{scheme}://{}:{}{}",
+                u.host_str().unwrap_or_default(),
+                u.port_or_known_default().unwrap_or_default(),
+                u.path().trim_end_matches('/')
+            )
+        }
+        Err(_) => server.to_owned(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use serde_json::json;
+
+    use super::*;
+
+    #[test]
+    fn hubs_are_told_apart_by_url_not_by_token() {
+        assert_eq!(hub_key("http://127.0.0.1:5000/"), "http://127.0.0.1:5000");
+        assert_eq!(
+            hub_key("ws://127.0.0.1:5000"),
+            hub_key("http://127.0.0.1:5000")
+        );
+        assert_eq!(hub_key("https://hub.example"), "https://hub.example:443");
+        assert_ne!(hub_key("http://a:1"), hub_key("http://a:2"));
+    }
+
+    #[test]
+    fn the_ui_gets_an_id_for_every_notification() {
+        let seed =
+            json!({"title": "t", "body": "b", "tag": "", "icon": "images/icon.png", "data1": 1});
+        let p = ui_payload(5, &seed, "shown");
+        assert_eq!(p["id"], "local-5");
+        assert_eq!(p["delivery"], "shown");
+        let ours = json!({"title": "t", "id": 42});
+        assert_eq!(ui_payload(6, &ours, "shown")["id"], 42);
+        assert_eq!(ui_id(6, &ours), "42");
+    }
+}

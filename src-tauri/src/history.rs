@@ -1,0 +1,303 @@
+//! [`History`]: the local notification history (SQLite in the data
+//! directory). Each notification gets a local `key`; a hub id is stored once
+//! per hub, so a replay of an id already seen is recognised and not shown
+//! again. It also remembers, per hub, the newest id seen: what the app asks
+//! the hub to replay after on reconnect.
+
+use std::path::Path;
+
+use rusqlite::{Connection, OptionalExtension as _, params};
+use serde::Serialize;
+use serde_json::Value;
+
+/// How many notifications are kept (oldest dropped first).
+pub const KEEP: i64 = 2000;
+
+/// What happened to a notification on this desktop.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Outcome {
+    /// Being shown (icon fetch, notifier call under way).
+    Pending,
+    /// Shown by the OS.
+    Shown,
+    /// Kept out of sight (Do Not Disturb, below the minimum urgency).
+    Suppressed(String),
+    /// Showing it failed (no notification daemon, say).
+    Failed(String),
+}
+
+impl Outcome {
+    fn encode(&self) -> String {
+        match self {
+            Self::Pending => "pending".into(),
+            Self::Shown => "shown".into(),
+            Self::Suppressed(why) => format!("suppressed: {why}"),
+            Self::Failed(why) => format!("error: {why}"),
+        }
+    }
+}
+
+/// One stored notification, as the UI gets it.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Entry {
+    /// Local key (also the notifier's key).
+    pub key: u64,
+    /// The notification as received (the `send_notification` payload).
+    pub payload: Value,
+    /// When it arrived here, Unix ms.
+    pub received_at: u64,
+    /// `pending`, `shown`, `suppressed: …` or `error: …`.
+    pub outcome: String,
+    /// When it was clicked, Unix ms.
+    pub clicked_at: Option<u64>,
+    /// Why it was closed (`expired`, `dismissed`, …).
+    pub closed: Option<String>,
+}
+
+/// Errors of the history database.
+#[derive(Debug, thiserror::Error)]
+#[error("local history: {0}")]
+pub struct HistoryError(#[from] rusqlite::Error);
+
+/// The history database.
+#[derive(Debug)]
+pub struct History {
+    db: Connection,
+}
+
+impl History {
+    /// Opens (creating) `history.sqlite3` in `dir`.
+    pub fn open(dir: &Path) -> Result<Self, HistoryError> {
+        Self::with_connection(Connection::open(dir.join("history.sqlite3"))?)
+    }
+
+    /// An in-memory history, for tests.
+    pub fn in_memory() -> Result<Self, HistoryError> {
+        Self::with_connection(Connection::open_in_memory()?)
+    }
+
+    fn with_connection(db: Connection) -> Result<Self, HistoryError> {
+        db.execute_batch(
+            "PRAGMA journal_mode = WAL;
+             PRAGMA synchronous = NORMAL;
+             CREATE TABLE IF NOT EXISTS notifications (
+                 key INTEGER PRIMARY KEY AUTOINCREMENT,
+                 hub TEXT NOT NULL,
+                 hub_id INTEGER,
+                 payload TEXT NOT NULL,
+                 received_at INTEGER NOT NULL,
+                 outcome TEXT NOT NULL,
+                 clicked_at INTEGER,
+                 closed TEXT,
+                 UNIQUE (hub, hub_id)
+             );
+             CREATE TABLE IF NOT EXISTS hubs (
+                 hub TEXT PRIMARY KEY,
+                 last_id INTEGER NOT NULL
+             );",
+        )?;
+        Ok(Self { db })
+    }
+
+    /// Stores a notification from `hub`. `None` when its id was already
+    /// stored for that hub (a replay): it must not be shown again.
+    pub fn record(
+        &mut self,
+        hub: &str,
+        hub_id: Option<u64>,
+        payload: &Value,
+        received_at: u64,
+    ) -> Result<Option<u64>, HistoryError> {
+        let tx = self.db.transaction()?;
+        let inserted = tx.execute(
+            "INSERT OR IGNORE INTO notifications (hub, hub_id, payload, received_at, outcome)
+             VALUES (?1, ?2, ?3, ?4, 'pending')",
+            params![
+                hub,
+                hub_id.map(sql_int),
+                payload.to_string(),
+                sql_int(received_at)
+            ],
+        )?;
+        if inserted == 0 {
+            return Ok(None);
+        }
+        let key = tx.last_insert_rowid();
+        if let Some(id) = hub_id {
+            tx.execute(
+                "INSERT INTO hubs (hub, last_id) VALUES (?1, ?2)
+                 ON CONFLICT (hub) DO UPDATE SET last_id = max(last_id, excluded.last_id)",
+                params![hub, sql_int(id)],
+            )?;
+        }
+        // Keep the table bounded; cheap with the primary key.
+        if key % 100 == 0 {
+            tx.execute(
+                "DELETE FROM notifications WHERE key <= ?1",
+                params![key - KEEP],
+            )?;
+        }
+        tx.commit()?;
+        Ok(Some(u64::try_from(key).unwrap_or_default()))
+    }
+
+    /// The newest hub id seen from `hub` (what to replay after).
+    pub fn last_id(&self, hub: &str) -> Result<Option<u64>, HistoryError> {
+        let id: Option<i64> = self
+            .db
+            .query_row("SELECT last_id FROM hubs WHERE hub = ?1", [hub], |r| {
+                r.get(0)
+            })
+            .optional()?;
+        Ok(id.and_then(|i| u64::try_from(i).ok()))
+    }
+
+    /// Remembers the hub's newest id without a notification (first contact:
+    /// older history is the hub's, not ours to show).
+    pub fn set_baseline(&mut self, hub: &str, id: u64) -> Result<(), HistoryError> {
+        self.db.execute(
+            "INSERT INTO hubs (hub, last_id) VALUES (?1, ?2)
+             ON CONFLICT (hub) DO UPDATE SET last_id = max(last_id, excluded.last_id)",
+            params![hub, sql_int(id)],
+        )?;
+        Ok(())
+    }
+
+    /// Sets what happened to notification `key`.
+    pub fn set_outcome(&self, key: u64, outcome: &Outcome) -> Result<(), HistoryError> {
+        self.db.execute(
+            "UPDATE notifications SET outcome = ?2 WHERE key = ?1",
+            params![sql_int(key), outcome.encode()],
+        )?;
+        Ok(())
+    }
+
+    /// Records a click on `key`.
+    pub fn clicked(&self, key: u64, at: u64) -> Result<(), HistoryError> {
+        self.db.execute(
+            "UPDATE notifications SET clicked_at = ?2 WHERE key = ?1",
+            params![sql_int(key), sql_int(at)],
+        )?;
+        Ok(())
+    }
+
+    /// Records why `key` was closed.
+    pub fn closed(&self, key: u64, reason: &str) -> Result<(), HistoryError> {
+        self.db.execute(
+            "UPDATE notifications SET closed = ?2 WHERE key = ?1",
+            params![sql_int(key), reason],
+        )?;
+        Ok(())
+    }
+
+    /// One entry.
+    pub fn get(&self, key: u64) -> Result<Option<Entry>, HistoryError> {
+        Ok(self
+            .db
+            .query_row(
+                "SELECT key, payload, received_at, outcome, clicked_at, closed
+                 FROM notifications WHERE key = ?1",
+                [sql_int(key)],
+                row_entry,
+            )
+            .optional()?)
+    }
+
+    /// The newest `limit` entries, newest first.
+    pub fn recent(&self, limit: usize) -> Result<Vec<Entry>, HistoryError> {
+        let mut stmt = self.db.prepare_cached(
+            "SELECT key, payload, received_at, outcome, clicked_at, closed
+             FROM notifications ORDER BY key DESC LIMIT ?1",
+        )?;
+        let limit = i64::try_from(limit).unwrap_or(i64::MAX);
+        let rows = stmt.query_map([limit], row_entry)?;
+        rows.collect::<Result<_, _>>().map_err(HistoryError::from)
+    }
+}
+
+fn row_entry(r: &rusqlite::Row<'_>) -> rusqlite::Result<Entry> {
+    let payload: String = r.get(1)?;
+    Ok(Entry {
+        key: from_sql(r.get(0)?),
+        payload: serde_json::from_str(&payload).unwrap_or(Value::Null),
+        received_at: from_sql(r.get(2)?),
+        outcome: r.get(3)?,
+        clicked_at: r.get::<_, Option<i64>>(4)?.map(from_sql),
+        closed: r.get(5)?,
+    })
+}
+
+/// SQLite integers are i64; our ids and times fit (saturating otherwise).
+fn sql_int(v: u64) -> i64 {
+    i64::try_from(v).unwrap_or(i64::MAX)
+}
+
+fn from_sql(v: i64) -> u64 {
+    u64::try_from(v).unwrap_or_default()
+}
+
+#[cfg(test)]
+mod tests {
+    use serde_json::json;
+
+    use super::*;
+
+    #[test]
+    fn an_id_is_stored_once_per_hub_and_last_id_follows() {
+        let mut h = History::in_memory().expect("db");
+        let n = json!({"title": "a", "id": 7});
+        let k = h.record("hub-a", Some(7), &n, 1).expect("record");
+        assert!(k.is_some());
+        assert_eq!(h.record("hub-a", Some(7), &n, 2).expect("record"), None);
+        // Another hub has its own ids.
+        assert!(h.record("hub-b", Some(7), &n, 3).expect("record").is_some());
+        // No id (seed servers): always new.
+        assert!(h.record("hub-a", None, &n, 4).expect("r").is_some());
+        assert!(h.record("hub-a", None, &n, 5).expect("r").is_some());
+        assert_eq!(h.last_id("hub-a").expect("id"), Some(7));
+        h.record("hub-a", Some(3), &n, 6).expect("record");
+        assert_eq!(h.last_id("hub-a").expect("id"), Some(7), "never goes back");
+        h.set_baseline("hub-c", 40).expect("baseline");
+        assert_eq!(h.last_id("hub-c").expect("id"), Some(40));
+        assert_eq!(h.last_id("nope").expect("id"), None);
+    }
+
+    #[test]
+    fn outcomes_clicks_and_closes_are_kept_newest_first() {
+        let mut h = History::in_memory().expect("db");
+        let a = h
+            .record("h", Some(1), &json!({"title": "a"}), 1)
+            .expect("r")
+            .expect("new");
+        let b = h
+            .record("h", Some(2), &json!({"title": "b"}), 2)
+            .expect("r")
+            .expect("new");
+        h.set_outcome(a, &Outcome::Failed("no daemon".into()))
+            .expect("outcome");
+        h.set_outcome(b, &Outcome::Shown).expect("outcome");
+        h.clicked(b, 10).expect("click");
+        h.closed(b, "dismissed").expect("close");
+        let recent = h.recent(10).expect("recent");
+        assert_eq!(recent.len(), 2);
+        assert_eq!(recent[0].key, b);
+        assert_eq!(recent[0].outcome, "shown");
+        assert_eq!(recent[0].clicked_at, Some(10));
+        assert_eq!(recent[0].closed.as_deref(), Some("dismissed"));
+        assert_eq!(recent[1].outcome, "error: no daemon");
+        assert_eq!(recent[1].payload, json!({"title": "a"}));
+    }
+
+    #[test]
+    fn the_table_stays_bounded() {
+        let mut h = History::in_memory().expect("db");
+        for i in 0..(KEEP as u64 + 300) {
+            h.record("h", Some(i), &json!({}), i).expect("record");
+        }
+        let n: i64 =
+            h.db.query_row("SELECT count(*) FROM notifications", [], |r| r.get(0))
+                .expect("count");
+        assert!(n <= KEEP + 100, "{n}");
+        assert_eq!(h.last_id("h").expect("id"), Some(KEEP as u64 + 299));
+    }
+}

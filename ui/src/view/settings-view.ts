@@ -1,0 +1,80 @@
+// The desktop app's settings panel: which hub, token, TLS trust, Do Not
+// Disturb, minimum urgency, start at login. Saved by the Rust core, which
+// checks everything again.
+
+import { byId } from "./dom.js";
+
+/** src-tauri/src/settings.rs `Settings`. */
+export interface DesktopSettings {
+  server: string | null;
+  token: string | null;
+  caCert: string | null;
+  acceptInvalidCerts: boolean;
+  doNotDisturb: boolean;
+  minUrgency: "low" | "normal" | "critical";
+  startAtLogin: boolean;
+}
+
+export interface SettingsBackend {
+  load(): Promise<DesktopSettings>;
+  /** Resolves with an error message, or null when saved. */
+  save(settings: DesktopSettings): Promise<string | null>;
+}
+
+function orNull(s: string): string | null {
+  const t = s.trim();
+  return t === "" ? null : t;
+}
+
+export class SettingsView {
+  readonly #panel = byId("settings");
+  readonly #form = byId<HTMLFormElement>("settings-form");
+  readonly #server = byId<HTMLInputElement>("settings-server");
+  readonly #token = byId<HTMLInputElement>("settings-token");
+  readonly #ca = byId<HTMLInputElement>("settings-ca");
+  readonly #insecure = byId<HTMLInputElement>("settings-insecure");
+  readonly #dnd = byId<HTMLInputElement>("settings-dnd");
+  readonly #urgency = byId<HTMLSelectElement>("settings-urgency");
+  readonly #login = byId<HTMLInputElement>("settings-login");
+  readonly #result = byId<HTMLOutputElement>("settings-result");
+
+  constructor(backend: SettingsBackend) {
+    this.#panel.hidden = false;
+    void backend.load().then((s) => this.#fill(s));
+    this.#form.addEventListener("submit", (e) => {
+      e.preventDefault();
+      this.#result.textContent = "Saving…";
+      void backend.save(this.#read()).then((error) => {
+        this.#result.textContent = error === null ? "Saved" : error;
+      });
+    });
+  }
+
+  /** Do Not Disturb changed elsewhere (the tray). */
+  doNotDisturb(on: boolean): void {
+    this.#dnd.checked = on;
+  }
+
+  #fill(s: DesktopSettings): void {
+    this.#server.value = s.server ?? "";
+    this.#token.value = s.token ?? "";
+    this.#ca.value = s.caCert ?? "";
+    this.#insecure.checked = s.acceptInvalidCerts;
+    this.#dnd.checked = s.doNotDisturb;
+    this.#urgency.value = s.minUrgency;
+    this.#login.checked = s.startAtLogin;
+  }
+
+  #read(): DesktopSettings {
+    const u = this.#urgency.value;
+    return {
+      server: orNull(this.#server.value),
+      token: orNull(this.#token.value),
+      caCert: orNull(this.#ca.value),
+      acceptInvalidCerts: this.#insecure.checked,
+      doNotDisturb: this.#dnd.checked,
+      minUrgency: u === "normal" || u === "critical" ? u : "low",
+      startAtLogin: this.#login.checked,
+    };
+  }
+}
