@@ -12,6 +12,7 @@ fn main() {
         "save_settings",
         "set_dnd",
         "reconnect",
+        "close_window",
     ];
     tauri_build::try_build(
         tauri_build::Attributes::new()

@@ -158,6 +158,16 @@ impl Alerts {
         notifier.show(&spec).await.map_err(|e| e.to_string())
     }
 
+    /// Takes notification `key` off the screen (after a click, as the
+    /// browser's page does); unknown keys are ignored.
+    pub async fn close(&self, key: u64) {
+        if let Some(notifier) = &self.notifier
+            && let Err(e) = notifier.close(key).await
+        {
+            debug!(key, error = %e, "closing a notification");
+        }
+    }
+
     async fn fetch_icon(&self, url: &url::Url) -> Result<PathBuf, String> {
         match &self.icons {
             Some(cache) => cache.fetch(url).await.map_err(|e| e.to_string()),

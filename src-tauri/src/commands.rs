@@ -95,6 +95,15 @@ pub fn set_dnd(core: State<'_, Arc<Core>>, on: bool) {
     core.set_dnd(on);
 }
 
+/// Closes the window to the tray (Ctrl+W): the webview is released, the
+/// connection stays.
+#[tauri::command]
+pub fn close_window<R: tauri::Runtime>(window: tauri::WebviewWindow<R>) {
+    if let Err(e) = window.close() {
+        tracing::warn!(error = %e, "closing the window");
+    }
+}
+
 /// Connects again (after a refusal, or to retry now).
 #[tauri::command]
 pub async fn reconnect(core: State<'_, Arc<Core>>) -> Result<(), String> {

@@ -564,7 +564,15 @@ async fn deliver_loop(core: Arc<Core>, mut rx: mpsc::UnboundedReceiver<Value>) {
 
 async fn alert_loop(core: Arc<Core>, mut rx: mpsc::UnboundedReceiver<AlertEvent>) {
     while let Some(event) = rx.recv().await {
+        let clicked = match &event {
+            AlertEvent::Clicked { key } => Some(*key),
+            _ => None,
+        };
         core.on_alert(event);
+        // Handled: off the screen, as the seed's page closes a clicked one.
+        if let Some(key) = clicked {
+            core.alerts.close(key).await;
+        }
     }
 }
 

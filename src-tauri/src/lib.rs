@@ -135,6 +135,7 @@ fn run(args: args::Args) -> anyhow::Result<()> {
             commands::save_settings,
             commands::set_dnd,
             commands::reconnect,
+            commands::close_window,
         ])
         .setup(move |app| {
             let handle = app.handle().clone();

@@ -35,6 +35,13 @@ export async function startDesktop(): Promise<void> {
     serverLabel = s.server;
     byId("server").textContent = serverLabel;
   });
+  // Ctrl+W (Cmd+W) closes the window to the tray, like the close button.
+  document.addEventListener("keydown", (e) => {
+    if ((e.ctrlKey || e.metaKey) && !e.altKey && !e.shiftKey && e.key.toLowerCase() === "w") {
+      e.preventDefault();
+      void invoke("close_window");
+    }
+  });
   startApp({
     transport,
     history: new HistoryList(200),

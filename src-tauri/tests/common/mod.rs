@@ -11,7 +11,7 @@ use std::time::{Duration, Instant};
 
 use anyhow::{Context as _, bail};
 use fantoccini::{Client, ClientBuilder, Locator};
-use pushdesk_e2e::TempDir;
+use pushdesk_e2e::{NotificationDaemon, TempDir};
 use serde_json::{Value, json};
 use tokio::process::{Child, Command};
 
@@ -33,15 +33,11 @@ fn tauri_driver() -> anyhow::Result<PathBuf> {
     if p.exists() {
         Ok(p)
     } else {
-        bail!("tauri-driver not found at {}: run scripts/setup.sh (cargo install tauri-driver --locked)", p.display())
+        bail!(
+            "tauri-driver not found at {}: run scripts/setup.sh (cargo install tauri-driver --locked)",
+            p.display()
+        )
     }
-}
-
-/// Where the app runs: display, bus, and a home of its own.
-#[derive(Debug, Clone)]
-pub struct Session {
-    pub display: String,
-    pub bus_address: String,
 }
 
 /// A running app behind a WebDriver session.
@@ -55,37 +51,51 @@ pub struct Desktop {
 impl Desktop {
     /// Starts the app with `args` (e.g. `--server URL`) and `data_dir`, and
     /// waits for its window.
-    pub async fn launch(session: &Session, data_dir: &Path, args: &[&str]) -> anyhow::Result<Desktop> {
+    pub async fn launch(
+        session: &NotificationDaemon,
+        data_dir: &Path,
+        args: &[&str],
+    ) -> anyhow::Result<Desktop> {
         let home = TempDir::new("desktop-home")?;
         let port = pushdesk_e2e::try_free_port()?;
         let native_port = pushdesk_e2e::try_free_port()?;
         let mut cmd = Command::new(tauri_driver()?);
-        cmd.args(["--port", &port.to_string(), "--native-port", &native_port.to_string()])
-            .env("DISPLAY", &session.display)
-            .env("DBUS_SESSION_BUS_ADDRESS", &session.bus_address)
-            .env("HOME", home.path())
-            .env("XDG_CONFIG_HOME", home.path().join("config"))
-            .env("XDG_DATA_HOME", home.path().join("data"))
-            .env("XDG_CACHE_HOME", home.path().join("cache"))
-            .env("XDG_RUNTIME_DIR", home.path())
-            .env("RUST_LOG", "info,pushdesk_desktop=debug")
-            .env("WEBKIT_DISABLE_COMPOSITING_MODE", "1")
-            .env_remove("PUSHDESK_SERVER")
-            .env_remove("PUSHDESK_TOKEN")
-            .stdin(Stdio::null())
-            .kill_on_drop(true);
+        cmd.args([
+            "--port",
+            &port.to_string(),
+            "--native-port",
+            &native_port.to_string(),
+        ])
+        .envs(session.env())
+        .env("HOME", home.path())
+        .env("XDG_CONFIG_HOME", home.path().join("config"))
+        .env("XDG_DATA_HOME", home.path().join("data"))
+        .env("XDG_CACHE_HOME", home.path().join("cache"))
+        .env("XDG_RUNTIME_DIR", home.path())
+        .env("RUST_LOG", "info,pushdesk_desktop=debug")
+        .env("WEBKIT_DISABLE_COMPOSITING_MODE", "1")
+        .env_remove("PUSHDESK_SERVER")
+        .env_remove("PUSHDESK_TOKEN")
+        .stdin(Stdio::null())
+        .kill_on_drop(true);
         let driver = cmd.spawn().context("starting tauri-driver")?;
         let mut all_args: Vec<String> = vec!["--data-dir".into(), data_dir.display().to_string()];
         all_args.extend(args.iter().map(|s| (*s).to_owned()));
         let caps = json!({
             "tauri:options": { "application": desktop_bin(), "args": all_args }
         });
-        let serde_json::Value::Object(caps) = caps else { bail!("caps") };
+        let serde_json::Value::Object(caps) = caps else {
+            bail!("caps")
+        };
         let url = format!("http://127.0.0.1:{port}");
         let deadline = Instant::now() + Duration::from_secs(30);
         let client = loop {
             let connector = hyper_util::client::legacy::connect::HttpConnector::new();
-            match ClientBuilder::new(connector).capabilities(caps.clone()).connect(&url).await {
+            match ClientBuilder::new(connector)
+                .capabilities(caps.clone())
+                .connect(&url)
+                .await
+            {
                 Ok(c) => break c,
                 Err(e) if Instant::now() < deadline => {
                     tracing::debug!(error = %e, "waiting for tauri-driver");
@@ -94,17 +104,33 @@ impl Desktop {
                 Err(e) => bail!("no WebDriver session: {e}"),
             }
         };
-        let desktop = Desktop { client, driver, data_dir: data_dir.to_owned(), _home: home };
-        desktop.wait_for("the window", Duration::from_secs(20), |d| Box::pin(async move {
-            Ok(d.client.find(Locator::Css("[data-testid=connection-status]")).await.is_ok())
-        })).await?;
+        let desktop = Desktop {
+            client,
+            driver,
+            data_dir: data_dir.to_owned(),
+            _home: home,
+        };
+        desktop
+            .wait_for("the window", Duration::from_secs(20), |d| {
+                Box::pin(async move {
+                    Ok(d.client
+                        .find(Locator::Css("[data-testid=connection-status]"))
+                        .await
+                        .is_ok())
+                })
+            })
+            .await?;
         Ok(desktop)
     }
 
     /// Polls `check` until it is true (or the time is up).
     pub async fn wait_for<F>(&self, what: &str, limit: Duration, check: F) -> anyhow::Result<()>
     where
-        F: for<'a> Fn(&'a Desktop) -> std::pin::Pin<Box<dyn std::future::Future<Output = anyhow::Result<bool>> + 'a>>,
+        F: for<'a> Fn(
+            &'a Desktop,
+        ) -> std::pin::Pin<
+            Box<dyn std::future::Future<Output = anyhow::Result<bool>> + 'a>,
+        >,
     {
         let deadline = Instant::now() + limit;
         loop {
@@ -120,7 +146,10 @@ impl Desktop {
 
     /// The text of `[data-testid=ID]`.
     pub async fn text(&self, testid: &str) -> anyhow::Result<String> {
-        let el = self.client.find(Locator::Css(&format!("[data-testid={testid}]"))).await?;
+        let el = self
+            .client
+            .find(Locator::Css(&format!("[data-testid={testid}]")))
+            .await?;
         Ok(el.text().await?)
     }
 
@@ -137,7 +166,12 @@ impl Desktop {
     }
 
     /// Waits until `[data-testid=ID]`'s text satisfies `want`.
-    pub async fn wait_text(&self, testid: &str, want: impl Fn(&str) -> bool, limit: Duration) -> anyhow::Result<String> {
+    pub async fn wait_text(
+        &self,
+        testid: &str,
+        want: impl Fn(&str) -> bool,
+        limit: Duration,
+    ) -> anyhow::Result<String> {
         let deadline = Instant::now() + limit;
         let mut last = String::new();
         loop {

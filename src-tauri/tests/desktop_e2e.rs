@@ -1,0 +1,403 @@
+//! End to end on the real `pushdesk-desktop` binary, headless: Xvfb, a
+//! private D-Bus with a real dunst, `tauri-driver` + `WebKitWebDriver`
+//! driving the webview, and a real hub (`pushdesk_hub::start` in this test
+//! process, or the seed's Flask-SocketIO app) over real sockets.
+
+mod common;
+
+use std::time::{Duration, Instant};
+
+use anyhow::{Context as _, bail};
+use common::Desktop;
+use fantoccini::Locator;
+use pushdesk_e2e::{FlaskSeed, HubProcess, NotificationDaemon, TempDir};
+use pushdesk_hub::{HubConfig, RunningHub};
+use pushdesk_socketio::{Client, ClientBuilder, Events, Socket, SocketEvent, Value, json};
+
+/// Every test's own time bound.
+const TEST_LIMIT: Duration = Duration::from_secs(120);
+const WAIT: Duration = Duration::from_secs(20);
+
+async fn bounded<F: std::future::Future<Output = anyhow::Result<()>>>(f: F) -> anyhow::Result<()> {
+    tokio::time::timeout(TEST_LIMIT, f)
+        .await
+        .context("test timed out")?
+}
+
+async fn hub(data_dir: &std::path::Path, port: u16) -> anyhow::Result<RunningHub> {
+    let config = HubConfig::new(
+        std::net::SocketAddr::from(([127, 0, 0, 1], port)),
+        data_dir.to_owned(),
+    );
+    Ok(pushdesk_hub::start(config).await?)
+}
+
+/// The `pushdesk` CLI from the same build (`cargo build --workspace` builds it).
+fn pushdesk_bin() -> anyhow::Result<std::path::PathBuf> {
+    let bin = common::desktop_bin().with_file_name("pushdesk");
+    if !bin.exists() {
+        bail!(
+            "{} is missing: build the workspace (cargo build --workspace)",
+            bin.display()
+        );
+    }
+    Ok(bin)
+}
+
+/// A second client on the hub, as another user.
+async fn peer(url: &str) -> anyhow::Result<(Client, Socket, Events)> {
+    let (client, socket, mut events) = ClientBuilder::new(url).connect()?;
+    let deadline = Instant::now() + WAIT;
+    loop {
+        let ev = tokio::time::timeout_at(deadline.into(), events.next())
+            .await
+            .context("peer connect")?;
+        match ev {
+            Some(SocketEvent::Connected { .. }) => return Ok((client, socket, events)),
+            Some(_) => {}
+            None => bail!("peer closed"),
+        }
+    }
+}
+
+/// Waits for `event` on a peer and returns its first argument.
+async fn next_event(events: &mut Events, name: &str) -> anyhow::Result<Value> {
+    let deadline = Instant::now() + WAIT;
+    loop {
+        let ev = tokio::time::timeout_at(deadline.into(), events.next())
+            .await
+            .with_context(|| format!("no {name}"))?;
+        match ev {
+            Some(SocketEvent::Event(e)) if e.name == name => {
+                return Ok(e.payload.args.into_iter().next().unwrap_or(Value::Null));
+            }
+            Some(_) => {}
+            None => bail!("peer closed waiting for {name}"),
+        }
+    }
+}
+
+async fn notify(socket: &Socket, req: Value) -> anyhow::Result<()> {
+    socket
+        .emit_with_ack("send_notification_request", req, WAIT)
+        .await
+        .context("send_notification_request ack")?;
+    Ok(())
+}
+
+async fn wait_connected(app: &Desktop) -> anyhow::Result<()> {
+    app.wait_text("connection-status", |t| t == "Connected", WAIT)
+        .await
+        .map(drop)
+}
+
+async fn history_titles(app: &Desktop) -> anyhow::Result<Vec<String>> {
+    let v = app
+        .js(
+            "return [...document.querySelectorAll('[data-testid=history-item] .title')].map(e => e.textContent)",
+            vec![],
+        )
+        .await?;
+    Ok(v.as_array()
+        .map(|a| {
+            a.iter()
+                .filter_map(|t| t.as_str().map(str::to_owned))
+                .collect()
+        })
+        .unwrap_or_default())
+}
+
+#[tokio::test]
+async fn count_text_and_a_notification_with_our_hub() -> anyhow::Result<()> {
+    bounded(async {
+        let dunst = NotificationDaemon::start().await?;
+        let hub_dir = TempDir::new("e2e-hub")?;
+        let hub = hub(hub_dir.path(), 0).await?;
+        let app_dir = TempDir::new("e2e-app")?;
+        let app = Desktop::launch(&dunst, app_dir.path(), &["--server", &hub.url()]).await?;
+        wait_connected(&app).await?;
+        app.wait_text("user-count", |t| t == "1", WAIT).await?;
+
+        // The count follows other clients.
+        let (other, socket, mut events) = peer(&hub.url()).await?;
+        app.wait_text("user-count", |t| t == "2", WAIT).await?;
+
+        // Shared text both ways, CJK included.
+        socket.emit(
+            "text_update_request",
+            json!({"text": "こんにちは、世界 你好 안녕"}),
+        )?;
+        let deadline = Instant::now() + WAIT;
+        while app.value("shared-text").await? != "こんにちは、世界 你好 안녕" {
+            if Instant::now() > deadline {
+                bail!(
+                    "remote text never reached the app: {:?}",
+                    app.value("shared-text").await?
+                );
+            }
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+        let area = app
+            .client
+            .find(Locator::Css("[data-testid=shared-text]"))
+            .await?;
+        area.clear().await?;
+        area.send_keys("デスクトップから").await?;
+        loop {
+            let t = next_event(&mut events, "text_update").await?;
+            if t["text"] == "デスクトップから" {
+                break;
+            }
+        }
+
+        // A broadcast reaches dunst with title, body and the hub's icon.
+        notify(
+            &socket,
+            json!({"text": "Build finished", "body": "all green ✓", "icon": "images/icon.png"}),
+        )
+        .await?;
+        dunst.wait_displayed(1, WAIT).await?;
+        app.wait_text("history", |t| t.contains("Build finished"), WAIT)
+            .await?;
+        let shown = dunst.displayed().await?;
+        assert_eq!(shown.len(), 1, "{shown:?}");
+        assert_eq!(shown[0].summary, "Build finished");
+        assert_eq!(shown[0].body, "all green ✓");
+        assert!(
+            shown[0].icon_path.ends_with(".png"),
+            "icon: {:?}",
+            shown[0].icon_path
+        );
+        assert_eq!(shown[0].default_action, "default");
+
+        // The count goes down when the other user leaves.
+        other.disconnect().await;
+        app.wait_text("user-count", |t| t == "1", WAIT).await?;
+        app.quit().await?;
+        hub.shutdown().await?;
+        Ok(())
+    })
+    .await
+}
+
+#[tokio::test]
+async fn tags_replace_and_a_click_opens_the_item() -> anyhow::Result<()> {
+    bounded(async {
+        let dunst = NotificationDaemon::start().await?;
+        let hub_dir = TempDir::new("e2e-hub")?;
+        let hub = hub(hub_dir.path(), 0).await?;
+        let app_dir = TempDir::new("e2e-app")?;
+        let app = Desktop::launch(&dunst, app_dir.path(), &["--server", &hub.url()]).await?;
+        wait_connected(&app).await?;
+        let (_other, socket, _events) = peer(&hub.url()).await?;
+
+        // Same non-empty tag: one on screen, the newer.
+        notify(&socket, json!({"text": "deploy 1/2", "tag": "deploy"})).await?;
+        dunst.wait_displayed(1, WAIT).await?;
+        notify(&socket, json!({"text": "deploy 2/2", "tag": "deploy"})).await?;
+        app.wait_text("history", |t| t.contains("deploy 2/2"), WAIT).await?;
+        tokio::time::sleep(Duration::from_millis(300)).await;
+        assert_eq!(dunst.displayed_count().await?, 1);
+
+        // Different tags and empty tags never replace.
+        notify(&socket, json!({"text": "other tag", "tag": "other"})).await?;
+        notify(&socket, json!({"text": "no tag A", "tag": ""})).await?;
+        notify(&socket, json!({"text": "no tag B"})).await?;
+        dunst.wait_displayed(4, WAIT).await?;
+
+        // A click on the oldest (dunst's top: the replaced "deploy") opens the window on it.
+        dunst.invoke_action(0).await?;
+        let deadline = Instant::now() + WAIT;
+        loop {
+            let focused = app
+                .js("const e = document.querySelector('[data-testid=history-item][data-focused=true] .title'); return e && e.textContent", vec![])
+                .await?;
+            if focused.as_str() == Some("deploy 2/2") {
+                break;
+            }
+            if Instant::now() > deadline {
+                bail!("the clicked notification was not focused: {focused:?}");
+            }
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+
+        let shown = dunst.displayed().await?;
+        let mut titles: Vec<_> = shown.iter().map(|n| n.summary.as_str()).collect();
+        titles.sort_unstable();
+        assert_eq!(titles, ["no tag A", "no tag B", "other tag"], "clicked one closed, rest on screen");
+        app.quit().await?;
+        hub.shutdown().await?;
+        Ok(())
+    })
+    .await
+}
+
+#[tokio::test]
+async fn closed_window_keeps_notifying_and_missed_ones_arrive_once_after_a_hub_restart()
+-> anyhow::Result<()> {
+    bounded(async {
+        let dunst = NotificationDaemon::start().await?;
+        let hub_dir = TempDir::new("e2e-hub")?;
+        // The real `pushdesk serve`, so that a restart really drops every connection.
+        let mut running = HubProcess::start(&pushdesk_bin()?, hub_dir.path(), &[]).await?;
+        let url = running.url();
+        let app_dir = TempDir::new("e2e-app")?;
+        let app = Desktop::launch(&dunst, app_dir.path(), &["--server", &url]).await?;
+        wait_connected(&app).await?;
+        let pid = app_pid(&app).await?;
+        let (_other, socket, _events) = peer(&url).await?;
+        notify(&socket, json!({"text": "before"})).await?;
+        dunst.wait_displayed(1, WAIT).await?;
+
+        // Close the window (Ctrl+W, as a user would): the app stays in the
+        // tray, its webview goes.
+        let area = app
+            .client
+            .find(Locator::Css("[data-testid=shared-text]"))
+            .await?;
+        // The session may fail this call: its window is gone.
+        let _ = area.send_keys(&(fantoccini::key::Key::Control + "w")).await;
+        let deadline = Instant::now() + WAIT;
+        while !web_processes(pid).is_empty() {
+            if Instant::now() > deadline {
+                bail!(
+                    "WebKit processes still running with the window closed: {:?}",
+                    web_processes(pid)
+                );
+            }
+            tokio::time::sleep(Duration::from_millis(200)).await;
+        }
+        assert!(alive(pid), "the app quit when its window closed");
+        notify(&socket, json!({"text": "while closed"})).await?;
+        dunst.wait_displayed(2, WAIT).await?;
+
+        // The hub goes down and comes back; what was sent before the app
+        // reconnected is replayed to it exactly once.
+        running.kill().await?;
+        running.restart().await?;
+        let (_other2, socket2, _events2) = peer(&url).await?;
+        notify(&socket2, json!({"text": "missed 1"})).await?;
+        notify(&socket2, json!({"text": "missed 2"})).await?;
+        dunst.wait_displayed(4, Duration::from_secs(40)).await?;
+        tokio::time::sleep(Duration::from_secs(1)).await;
+        let shown = dunst.displayed().await?;
+        let mut titles: Vec<_> = shown.iter().map(|n| n.summary.clone()).collect();
+        titles.sort_unstable();
+        assert_eq!(titles, ["before", "missed 1", "missed 2", "while closed"]);
+        assert!(alive(pid));
+        drop(app);
+        Ok(())
+    })
+    .await
+}
+
+#[tokio::test]
+async fn the_seed_flask_app_works_for_count_text_and_notifications() -> anyhow::Result<()> {
+    bounded(async {
+        let dunst = NotificationDaemon::start().await?;
+        let seed = FlaskSeed::start().await?;
+        let app_dir = TempDir::new("e2e-app")?;
+        let app = Desktop::launch(&dunst, app_dir.path(), &["--server", &seed.url()]).await?;
+        wait_connected(&app).await?;
+        app.wait_text("user-count", |t| t == "1", WAIT).await?;
+        let (_other, socket, mut events) = peer(&seed.url()).await?;
+        app.wait_text("user-count", |t| t == "2", WAIT).await?;
+
+        socket.emit("text_update_request", json!({"text": "seed text 種"}))?;
+        let deadline = Instant::now() + WAIT;
+        while app.value("shared-text").await? != "seed text 種" {
+            if Instant::now() > deadline {
+                bail!("seed text never arrived");
+            }
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+        let area = app
+            .client
+            .find(Locator::Css("[data-testid=shared-text]"))
+            .await?;
+        area.clear().await?;
+        area.send_keys("from desktop").await?;
+        loop {
+            if next_event(&mut events, "text_update").await?["text"] == "from desktop" {
+                break;
+            }
+        }
+
+        // The seed's request shape; the seed never acks, so just emit.
+        socket.emit(
+            "send_notification_request",
+            json!({"text": "seed says hi", "num": 1}),
+        )?;
+        dunst.wait_displayed(1, WAIT).await?;
+        app.wait_text("history", |t| t.contains("seed says hi"), WAIT)
+            .await?;
+        let shown = dunst.displayed().await?;
+        assert_eq!(shown[0].summary, "seed says hi");
+        assert_eq!(shown[0].body, "this is push notification.");
+        assert_eq!(history_titles(&app).await?, ["seed says hi"]);
+        app.quit().await?;
+        Ok(())
+    })
+    .await
+}
+
+/// The app's pid: the WebDriver session runs it as a child of WebKitWebDriver.
+async fn app_pid(app: &Desktop) -> anyhow::Result<u32> {
+    let _ = app;
+    let bin = common::desktop_bin();
+    let data_dir = app.data_dir.display().to_string();
+    for entry in std::fs::read_dir("/proc")? {
+        let Ok(entry) = entry else { continue };
+        let Ok(pid) = entry.file_name().to_string_lossy().parse::<u32>() else {
+            continue;
+        };
+        let Ok(cmdline) = std::fs::read(format!("/proc/{pid}/cmdline")) else {
+            continue;
+        };
+        let args: Vec<String> = cmdline
+            .split(|b| *b == 0)
+            .map(|a| String::from_utf8_lossy(a).into_owned())
+            .collect();
+        if args.first().is_some_and(|a| std::path::Path::new(a) == bin)
+            && args.contains(&data_dir)
+        {
+            return Ok(pid);
+        }
+    }
+    bail!("no pushdesk-desktop process for {data_dir}")
+}
+
+fn alive(pid: u32) -> bool {
+    std::fs::read_to_string(format!("/proc/{pid}/stat"))
+        .map(|s| !s.contains(") Z "))
+        .unwrap_or(false)
+}
+
+/// WebKit helper processes under `pid`.
+fn web_processes(pid: u32) -> Vec<String> {
+    children(pid)
+        .into_iter()
+        .filter_map(|c| std::fs::read_to_string(format!("/proc/{c}/comm")).ok())
+        .map(|c| c.trim().to_owned())
+        .filter(|c| c.starts_with("WebKitWeb"))
+        .collect()
+}
+
+fn children(pid: u32) -> Vec<u32> {
+    let mut out = Vec::new();
+    let Ok(dir) = std::fs::read_dir(format!("/proc/{pid}/task")) else {
+        return out;
+    };
+    for task in dir.flatten() {
+        if let Ok(list) = std::fs::read_to_string(task.path().join("children")) {
+            for c in list
+                .split_whitespace()
+                .filter_map(|c| c.parse::<u32>().ok())
+            {
+                out.push(c);
+                out.extend(children(c));
+            }
+        }
+    }
+    out
+}
