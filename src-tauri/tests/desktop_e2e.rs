@@ -3,14 +3,12 @@
 //! driving the webview, and a real hub (`pushdesk_hub::start` in this test
 //! process, or the seed's Flask-SocketIO app) over real sockets.
 
-mod common;
-
 use std::time::{Duration, Instant};
 
 use anyhow::{Context as _, bail};
-use common::Desktop;
 use fantoccini::Locator;
-use pushdesk_e2e::{FlaskSeed, HubProcess, NotificationDaemon, TempDir};
+use pushdesk_e2e::peers::desktop::{alive, web_processes};
+use pushdesk_e2e::{Desktop, FlaskSeed, HubProcess, NotificationDaemon, TempDir};
 use pushdesk_hub::{HubConfig, RunningHub};
 use pushdesk_socketio::{Client, ClientBuilder, Events, Socket, SocketEvent, Value, json};
 
@@ -32,9 +30,14 @@ async fn hub(data_dir: &std::path::Path, port: u16) -> anyhow::Result<RunningHub
     Ok(pushdesk_hub::start(config).await?)
 }
 
+/// The app under test.
+fn desktop_bin() -> std::path::PathBuf {
+    std::path::PathBuf::from(env!("CARGO_BIN_EXE_pushdesk-desktop"))
+}
+
 /// The `pushdesk` CLI from the same build (`cargo build --workspace` builds it).
 fn pushdesk_bin() -> anyhow::Result<std::path::PathBuf> {
-    let bin = common::desktop_bin().with_file_name("pushdesk");
+    let bin = desktop_bin().with_file_name("pushdesk");
     if !bin.exists() {
         bail!(
             "{} is missing: build the workspace (cargo build --workspace)",
@@ -114,7 +117,13 @@ async fn count_text_and_a_notification_with_our_hub() -> anyhow::Result<()> {
         let hub_dir = TempDir::new("e2e-hub")?;
         let hub = hub(hub_dir.path(), 0).await?;
         let app_dir = TempDir::new("e2e-app")?;
-        let app = Desktop::launch(&dunst, app_dir.path(), &["--server", &hub.url()]).await?;
+        let app = Desktop::launch(
+            &desktop_bin(),
+            &dunst,
+            app_dir.path(),
+            &["--server", &hub.url()],
+        )
+        .await?;
         wait_connected(&app).await?;
         app.wait_text("user-count", |t| t == "1", WAIT).await?;
 
@@ -187,7 +196,7 @@ async fn tags_replace_and_a_click_opens_the_item() -> anyhow::Result<()> {
         let hub_dir = TempDir::new("e2e-hub")?;
         let hub = hub(hub_dir.path(), 0).await?;
         let app_dir = TempDir::new("e2e-app")?;
-        let app = Desktop::launch(&dunst, app_dir.path(), &["--server", &hub.url()]).await?;
+        let app = Desktop::launch(&desktop_bin(), &dunst, app_dir.path(), &["--server", &hub.url()]).await?;
         wait_connected(&app).await?;
         let (_other, socket, _events) = peer(&hub.url()).await?;
 
@@ -242,9 +251,10 @@ async fn closed_window_keeps_notifying_and_missed_ones_arrive_once_after_a_hub_r
         let mut running = HubProcess::start(&pushdesk_bin()?, hub_dir.path(), &[]).await?;
         let url = running.url();
         let app_dir = TempDir::new("e2e-app")?;
-        let app = Desktop::launch(&dunst, app_dir.path(), &["--server", &url]).await?;
+        let app =
+            Desktop::launch(&desktop_bin(), &dunst, app_dir.path(), &["--server", &url]).await?;
         wait_connected(&app).await?;
-        let pid = app_pid(&app).await?;
+        let pid = app.pid()?;
         let (_other, socket, _events) = peer(&url).await?;
         notify(&socket, json!({"text": "before"})).await?;
         dunst.wait_displayed(1, WAIT).await?;
@@ -297,7 +307,13 @@ async fn the_seed_flask_app_works_for_count_text_and_notifications() -> anyhow::
         let dunst = NotificationDaemon::start().await?;
         let seed = FlaskSeed::start().await?;
         let app_dir = TempDir::new("e2e-app")?;
-        let app = Desktop::launch(&dunst, app_dir.path(), &["--server", &seed.url()]).await?;
+        let app = Desktop::launch(
+            &desktop_bin(),
+            &dunst,
+            app_dir.path(),
+            &["--server", &seed.url()],
+        )
+        .await?;
         wait_connected(&app).await?;
         app.wait_text("user-count", |t| t == "1", WAIT).await?;
         let (_other, socket, mut events) = peer(&seed.url()).await?;
@@ -339,65 +355,4 @@ async fn the_seed_flask_app_works_for_count_text_and_notifications() -> anyhow::
         Ok(())
     })
     .await
-}
-
-/// The app's pid: the WebDriver session runs it as a child of WebKitWebDriver.
-async fn app_pid(app: &Desktop) -> anyhow::Result<u32> {
-    let _ = app;
-    let bin = common::desktop_bin();
-    let data_dir = app.data_dir.display().to_string();
-    for entry in std::fs::read_dir("/proc")? {
-        let Ok(entry) = entry else { continue };
-        let Ok(pid) = entry.file_name().to_string_lossy().parse::<u32>() else {
-            continue;
-        };
-        let Ok(cmdline) = std::fs::read(format!("/proc/{pid}/cmdline")) else {
-            continue;
-        };
-        let args: Vec<String> = cmdline
-            .split(|b| *b == 0)
-            .map(|a| String::from_utf8_lossy(a).into_owned())
-            .collect();
-        if args.first().is_some_and(|a| std::path::Path::new(a) == bin)
-            && args.contains(&data_dir)
-        {
-            return Ok(pid);
-        }
-    }
-    bail!("no pushdesk-desktop process for {data_dir}")
-}
-
-fn alive(pid: u32) -> bool {
-    std::fs::read_to_string(format!("/proc/{pid}/stat"))
-        .map(|s| !s.contains(") Z "))
-        .unwrap_or(false)
-}
-
-/// WebKit helper processes under `pid`.
-fn web_processes(pid: u32) -> Vec<String> {
-    children(pid)
-        .into_iter()
-        .filter_map(|c| std::fs::read_to_string(format!("/proc/{c}/comm")).ok())
-        .map(|c| c.trim().to_owned())
-        .filter(|c| c.starts_with("WebKitWeb"))
-        .collect()
-}
-
-fn children(pid: u32) -> Vec<u32> {
-    let mut out = Vec::new();
-    let Ok(dir) = std::fs::read_dir(format!("/proc/{pid}/task")) else {
-        return out;
-    };
-    for task in dir.flatten() {
-        if let Ok(list) = std::fs::read_to_string(task.path().join("children")) {
-            for c in list
-                .split_whitespace()
-                .filter_map(|c| c.parse::<u32>().ok())
-            {
-                out.push(c);
-                out.extend(children(c));
-            }
-        }
-    }
-    out
 }

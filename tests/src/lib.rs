@@ -10,7 +10,9 @@
 //! * handles that start and stop them: [`NodePeer`], [`FlaskSeed`], the
 //!   in-process socketioxide server [`SioxServer`] and the never-pinging
 //!   Engine.IO server [`SilentServer`], and a real notification daemon
-//!   (dunst on a private D-Bus and Xvfb) [`NotificationDaemon`];
+//!   (dunst on a private D-Bus and Xvfb) [`NotificationDaemon`], and a
+//!   Tauri app driven over WebDriver on that display and bus [`Desktop`]
+//!   (with its process tree, PSS and wake-up readers in [`peers::desktop`]);
 //! * small loopback helpers: [`free_port`], [`http_get`],
 //!   [`polling_handshake`].
 //!
@@ -23,6 +25,7 @@ pub mod ports;
 pub mod setup;
 
 pub use http::{HttpResponse, http_get, polling_handshake};
+pub use peers::desktop::Desktop;
 pub use peers::dunst::{DunstNotification, NotificationDaemon};
 pub use peers::flask::FlaskSeed;
 pub use peers::hub::{HubProcess, TempDir};

@@ -1,24 +1,20 @@
-//! Drives the real `pushdesk-desktop` binary end to end: `tauri-driver`
-//! (with Debian's `WebKitWebDriver`) starts it on the test's own X display
-//! and D-Bus (where a real `dunst` receives its notifications), and
-//! fantoccini speaks WebDriver to its webview.
-
-#![allow(dead_code, missing_docs)]
+//! A Tauri app (ours, `pushdesk-desktop`, or any other) driven end to end:
+//! `tauri-driver` (with Debian's `WebKitWebDriver`) starts it on a
+//! [`NotificationDaemon`]'s X display and D-Bus (where a real `dunst`
+//! receives its notifications), and fantoccini speaks WebDriver to its
+//! webview. The binary comes from the caller
+//! (`env!("CARGO_BIN_EXE_pushdesk-desktop")` in the desktop crate).
 
 use std::path::{Path, PathBuf};
 use std::process::Stdio;
 use std::time::{Duration, Instant};
 
+use super::dunst::NotificationDaemon;
+use super::hub::TempDir;
 use anyhow::{Context as _, bail};
 use fantoccini::{Client, ClientBuilder, Locator};
-use pushdesk_e2e::{NotificationDaemon, TempDir};
 use serde_json::{Value, json};
 use tokio::process::{Child, Command};
-
-/// The app under test.
-pub fn desktop_bin() -> PathBuf {
-    PathBuf::from(env!("CARGO_BIN_EXE_pushdesk-desktop"))
-}
 
 /// `tauri-driver` (installed by `scripts/setup.sh` with cargo install).
 fn tauri_driver() -> anyhow::Result<PathBuf> {
@@ -40,25 +36,66 @@ fn tauri_driver() -> anyhow::Result<PathBuf> {
     }
 }
 
-/// A running app behind a WebDriver session.
+/// What [`Desktop::wait_for`] polls.
+pub type CheckFuture<'a> =
+    std::pin::Pin<Box<dyn std::future::Future<Output = anyhow::Result<bool>> + 'a>>;
+
+/// A running app behind a WebDriver session. Quits when dropped.
 pub struct Desktop {
+    /// The WebDriver session.
     pub client: Client,
     driver: Child,
-    pub data_dir: PathBuf,
+    /// The app binary.
+    pub bin: PathBuf,
+    /// Its `--data-dir` (`None` for apps without one).
+    pub data_dir: Option<PathBuf>,
     _home: TempDir,
 }
 
+impl std::fmt::Debug for Desktop {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Desktop")
+            .field("bin", &self.bin)
+            .finish_non_exhaustive()
+    }
+}
+
 impl Desktop {
-    /// Starts the app with `args` (e.g. `--server URL`) and `data_dir`, and
-    /// waits for its window.
+    /// Starts `pushdesk-desktop` (`bin`) with `--data-dir` and `args` (e.g.
+    /// `--server URL`) on `session`'s display and bus, and waits for its UI.
     pub async fn launch(
+        bin: &Path,
         session: &NotificationDaemon,
         data_dir: &Path,
         args: &[&str],
     ) -> anyhow::Result<Desktop> {
+        let mut all: Vec<String> = vec!["--data-dir".into(), data_dir.display().to_string()];
+        all.extend(args.iter().map(|s| (*s).to_owned()));
+        let desktop = Self::launch_any(bin, session, &all, Some(data_dir)).await?;
+        desktop
+            .wait_for("the window", Duration::from_secs(20), |d| {
+                Box::pin(async move {
+                    Ok(d.client
+                        .find(Locator::Css("[data-testid=connection-status]"))
+                        .await
+                        .is_ok())
+                })
+            })
+            .await?;
+        Ok(desktop)
+    }
+
+    /// Starts any Tauri app with `args` and a fresh home directory; returns
+    /// once the WebDriver session is up.
+    pub async fn launch_any(
+        bin: &Path,
+        session: &NotificationDaemon,
+        args: &[String],
+        data_dir: Option<&Path>,
+    ) -> anyhow::Result<Desktop> {
         let home = TempDir::new("desktop-home")?;
-        let port = pushdesk_e2e::try_free_port()?;
-        let native_port = pushdesk_e2e::try_free_port()?;
+        let port = crate::ports::try_free_port()?;
+        let native_port = crate::ports::try_free_port()?;
         let mut cmd = Command::new(tauri_driver()?);
         cmd.args([
             "--port",
@@ -79,10 +116,8 @@ impl Desktop {
         .stdin(Stdio::null())
         .kill_on_drop(true);
         let driver = cmd.spawn().context("starting tauri-driver")?;
-        let mut all_args: Vec<String> = vec!["--data-dir".into(), data_dir.display().to_string()];
-        all_args.extend(args.iter().map(|s| (*s).to_owned()));
         let caps = json!({
-            "tauri:options": { "application": desktop_bin(), "args": all_args }
+            "tauri:options": { "application": bin, "args": args }
         });
         let serde_json::Value::Object(caps) = caps else {
             bail!("caps")
@@ -104,33 +139,42 @@ impl Desktop {
                 Err(e) => bail!("no WebDriver session: {e}"),
             }
         };
-        let desktop = Desktop {
+        Ok(Desktop {
             client,
             driver,
-            data_dir: data_dir.to_owned(),
+            bin: bin.to_owned(),
+            data_dir: data_dir.map(Path::to_owned),
             _home: home,
-        };
-        desktop
-            .wait_for("the window", Duration::from_secs(20), |d| {
-                Box::pin(async move {
-                    Ok(d.client
-                        .find(Locator::Css("[data-testid=connection-status]"))
-                        .await
-                        .is_ok())
-                })
-            })
-            .await?;
-        Ok(desktop)
+        })
+    }
+
+    /// The app's pid (a child of WebKitWebDriver), found by its command line.
+    pub fn pid(&self) -> anyhow::Result<u32> {
+        let data_dir = self.data_dir.as_ref().map(|d| d.display().to_string());
+        for entry in std::fs::read_dir("/proc")?.flatten() {
+            let Ok(pid) = entry.file_name().to_string_lossy().parse::<u32>() else {
+                continue;
+            };
+            let Ok(cmdline) = std::fs::read(format!("/proc/{pid}/cmdline")) else {
+                continue;
+            };
+            let args: Vec<String> = cmdline
+                .split(|b| *b == 0)
+                .map(|a| String::from_utf8_lossy(a).into_owned())
+                .collect();
+            if args.first().is_some_and(|a| Path::new(a) == self.bin)
+                && data_dir.as_ref().is_none_or(|d| args.contains(d))
+            {
+                return Ok(pid);
+            }
+        }
+        bail!("no process for {}", self.bin.display())
     }
 
     /// Polls `check` until it is true (or the time is up).
     pub async fn wait_for<F>(&self, what: &str, limit: Duration, check: F) -> anyhow::Result<()>
     where
-        F: for<'a> Fn(
-            &'a Desktop,
-        ) -> std::pin::Pin<
-            Box<dyn std::future::Future<Output = anyhow::Result<bool>> + 'a>,
-        >,
+        F: for<'a> Fn(&'a Desktop) -> CheckFuture<'a>,
     {
         let deadline = Instant::now() + limit;
         loop {
@@ -199,4 +243,90 @@ impl Desktop {
         let _ = self.driver.kill().await;
         Ok(())
     }
+}
+
+/// `pid` and all its descendants.
+pub fn process_tree(pid: u32) -> Vec<u32> {
+    let mut out = vec![pid];
+    let mut i = 0;
+    while i < out.len() {
+        let p = out[i];
+        if let Ok(tasks) = std::fs::read_dir(format!("/proc/{p}/task")) {
+            for task in tasks.flatten() {
+                if let Ok(list) = std::fs::read_to_string(task.path().join("children")) {
+                    out.extend(
+                        list.split_whitespace()
+                            .filter_map(|c| c.parse::<u32>().ok()),
+                    );
+                }
+            }
+        }
+        i += 1;
+    }
+    out
+}
+
+/// A process's short name (`/proc/PID/comm`).
+pub fn process_name(pid: u32) -> String {
+    std::fs::read_to_string(format!("/proc/{pid}/comm"))
+        .map(|c| c.trim().to_owned())
+        .unwrap_or_default()
+}
+
+/// WebKit web-content processes under `pid` (one per live webview).
+pub fn web_processes(pid: u32) -> Vec<u32> {
+    process_tree(pid)
+        .into_iter()
+        .filter(|p| process_name(*p).starts_with("WebKitWeb"))
+        .collect()
+}
+
+/// Whether `pid` runs (and is not a zombie).
+pub fn alive(pid: u32) -> bool {
+    std::fs::read_to_string(format!("/proc/{pid}/stat"))
+        .map(|s| !s.contains(") Z "))
+        .unwrap_or(false)
+}
+
+/// Proportional set size of `pids` together, in KiB: shared pages are
+/// split between the processes mapping them, so the sum is not inflated.
+pub fn pss_kib(pids: &[u32]) -> u64 {
+    pids.iter()
+        .filter_map(|p| std::fs::read_to_string(format!("/proc/{p}/smaps_rollup")).ok())
+        .filter_map(|s| {
+            s.lines()
+                .find(|l| l.starts_with("Pss:"))
+                .and_then(|l| l.split_whitespace().nth(1))
+                .and_then(|v| v.parse::<u64>().ok())
+        })
+        .sum()
+}
+
+/// Context switches (voluntary + involuntary, all threads) and CPU ticks
+/// (user + system) of `pids` together: how often and how much they woke.
+pub fn wakeups_and_ticks(pids: &[u32]) -> (u64, u64) {
+    let mut switches = 0;
+    let mut ticks = 0;
+    for p in pids {
+        if let Ok(tasks) = std::fs::read_dir(format!("/proc/{p}/task")) {
+            for task in tasks.flatten() {
+                if let Ok(status) = std::fs::read_to_string(task.path().join("status")) {
+                    switches += status
+                        .lines()
+                        .filter(|l| l.contains("ctxt_switches"))
+                        .filter_map(|l| l.split_whitespace().nth(1)?.parse::<u64>().ok())
+                        .sum::<u64>();
+                }
+            }
+        }
+        if let Ok(stat) = std::fs::read_to_string(format!("/proc/{p}/stat"))
+            && let Some(rest) = stat.rsplit_once(')').map(|(_, r)| r)
+        {
+            let f: Vec<&str> = rest.split_whitespace().collect();
+            // Fields 14 and 15 (utime, stime) are 12 and 13 after ") state".
+            ticks += f.get(11).and_then(|v| v.parse::<u64>().ok()).unwrap_or(0);
+            ticks += f.get(12).and_then(|v| v.parse::<u64>().ok()).unwrap_or(0);
+        }
+    }
+    (switches, ticks)
 }

@@ -1,6 +1,7 @@
 //! The peers: external processes ([`node`], [`flask`]) and in-process servers
 //! ([`siox`], [`silent`]), and a notification daemon ([`dunst`]).
 
+pub mod desktop;
 pub mod dunst;
 pub mod flask;
 pub mod hub;

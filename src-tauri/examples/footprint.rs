@@ -1,0 +1,304 @@
+//! Footprint and latency of the real `pushdesk-desktop`, measured the way
+//! a user runs it (release build, Xvfb, a private D-Bus with dunst), side
+//! by side with a minimal Tauri 2 app (`examples/minimal.rs`) in one run:
+//!
+//! * memory of the whole process tree (app + WebKit processes) as PSS, with
+//!   the window open, and closed to the tray;
+//! * idle wake-ups (context switches) and CPU with the window closed;
+//! * cold start to connected (process spawn until the hub counts it);
+//! * hub emit → `Notify` call at the D-Bus daemon (dbus-monitor's clock).
+//!
+//! Run it with `scripts/bench-desktop.sh` (builds what it needs).
+
+use std::path::{Path, PathBuf};
+use std::process::Stdio;
+use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
+
+use anyhow::{Context as _, bail};
+use pushdesk_e2e::peers::desktop::{
+    process_name, process_tree, pss_kib, wakeups_and_ticks, web_processes,
+};
+use pushdesk_e2e::{Desktop, NotificationDaemon, TempDir};
+use pushdesk_socketio::{ClientBuilder, Events, SocketEvent, json};
+use tokio::io::{AsyncBufReadExt as _, BufReader};
+use tokio::process::Command;
+
+const SETTLE: Duration = Duration::from_secs(5);
+
+fn unix_now() -> f64 {
+    SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map(|d| d.as_secs_f64())
+        .unwrap_or(0.0)
+}
+
+/// Waits for a `count_update` of at least `n`.
+async fn wait_count(events: &mut Events, n: u64, limit: Duration) -> anyhow::Result<()> {
+    let deadline = tokio::time::Instant::now() + limit;
+    loop {
+        match tokio::time::timeout_at(deadline, events.next())
+            .await
+            .context("count never reached")?
+        {
+            Some(SocketEvent::Event(e)) if e.name == "count_update" => {
+                if e.payload
+                    .args
+                    .first()
+                    .and_then(|v| v["user_count"].as_u64())
+                    .is_some_and(|c| c >= n)
+                {
+                    return Ok(());
+                }
+            }
+            Some(_) => {}
+            None => bail!("peer closed"),
+        }
+    }
+}
+
+/// Spawns an app directly (as a user does), with its window open.
+fn spawn(
+    bin: &Path,
+    daemon: &NotificationDaemon,
+    home: &Path,
+    args: &[String],
+) -> anyhow::Result<tokio::process::Child> {
+    Command::new(bin)
+        .args(args)
+        .envs(daemon.env())
+        .env("HOME", home)
+        .env("XDG_CONFIG_HOME", home.join("config"))
+        .env("XDG_DATA_HOME", home.join("data"))
+        .env("XDG_CACHE_HOME", home.join("cache"))
+        .env("XDG_RUNTIME_DIR", home)
+        .env("RUST_LOG", "warn")
+        .env_remove("PUSHDESK_SERVER")
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .kill_on_drop(true)
+        .spawn()
+        .with_context(|| format!("spawning {}", bin.display()))
+}
+
+fn tree_report(pid: u32) -> (u64, String) {
+    let tree = process_tree(pid);
+    let names: Vec<String> = tree.iter().map(|p| process_name(*p)).collect();
+    (pss_kib(&tree), names.join(", "))
+}
+
+fn mib(kib: u64) -> f64 {
+    kib as f64 / 1024.0
+}
+
+fn percentile(sorted: &[f64], p: f64) -> f64 {
+    if sorted.is_empty() {
+        return f64::NAN;
+    }
+    let i = ((sorted.len() as f64 - 1.0) * p).round() as usize;
+    sorted[i.min(sorted.len() - 1)]
+}
+
+#[tokio::main]
+async fn main() -> anyhow::Result<()> {
+    let samples: usize = std::env::args()
+        .nth(1)
+        .and_then(|s| s.parse().ok())
+        .unwrap_or(200);
+    let exe = std::env::current_exe()?;
+    let dir = exe.parent().context("exe dir")?;
+    let minimal = dir.join("minimal");
+    let app: PathBuf = dir
+        .parent()
+        .context("profile dir")?
+        .join("pushdesk-desktop");
+    for b in [&app, &minimal] {
+        if !b.exists() {
+            bail!("{} is missing: run scripts/bench-desktop.sh", b.display());
+        }
+    }
+    let daemon = NotificationDaemon::start().await?;
+    let hub_dir = TempDir::new("bench-hub")?;
+    let hub = pushdesk_hub::start(pushdesk_hub::HubConfig::new(
+        ([127, 0, 0, 1], 0).into(),
+        hub_dir.path().to_owned(),
+    ))
+    .await?;
+    let (_peer, socket, mut events) = ClientBuilder::new(hub.url()).connect()?;
+    wait_count(&mut events, 1, Duration::from_secs(10)).await?;
+
+    // Cold start to connected, and the open window's footprint.
+    let mut starts = Vec::new();
+    let mut open_pss = 0;
+    let mut open_names = String::new();
+    for run in 0..5 {
+        let home = TempDir::new("bench-home")?;
+        let data = TempDir::new("bench-data")?;
+        let args = vec![
+            "--server".to_owned(),
+            hub.url(),
+            "--data-dir".into(),
+            data.path().display().to_string(),
+        ];
+        let t0 = Instant::now();
+        let mut child = spawn(&app, &daemon, home.path(), &args)?;
+        wait_count(&mut events, 2, Duration::from_secs(30)).await?;
+        starts.push(t0.elapsed().as_secs_f64() * 1000.0);
+        if run == 0 {
+            tokio::time::sleep(SETTLE).await;
+            let pid = child.id().context("pid")?;
+            (open_pss, open_names) = tree_report(pid);
+        }
+        child.kill().await?;
+        let _ = child.wait().await;
+        // Wait for the hub to count it gone.
+        let deadline = Instant::now() + Duration::from_secs(10);
+        while Instant::now() < deadline {
+            if let Ok(Some(SocketEvent::Event(e))) =
+                tokio::time::timeout(Duration::from_millis(200), events.next()).await
+                && e.name == "count_update"
+                && e.payload
+                    .args
+                    .first()
+                    .and_then(|v| v["user_count"].as_u64())
+                    == Some(1)
+            {
+                break;
+            }
+        }
+    }
+    starts.sort_by(f64::total_cmp);
+
+    // The minimal Tauri app, window open, same display.
+    let home = TempDir::new("bench-home")?;
+    let mut min_child = spawn(&minimal, &daemon, home.path(), &[])?;
+    tokio::time::sleep(SETTLE + Duration::from_secs(2)).await;
+    let (min_pss, min_names) = tree_report(min_child.id().context("pid")?);
+    min_child.kill().await?;
+
+    // Closed to the tray: open the app, close its window (Ctrl+W), settle.
+    let data = TempDir::new("bench-data")?;
+    let desktop = Desktop::launch(&app, &daemon, data.path(), &["--server", &hub.url()]).await?;
+    let pid = desktop.pid()?;
+    let area = desktop
+        .client
+        .find(fantoccini::Locator::Css("[data-testid=shared-text]"))
+        .await?;
+    let _ = area.send_keys(&(fantoccini::key::Key::Control + "w")).await;
+    let deadline = Instant::now() + Duration::from_secs(20);
+    while !web_processes(pid).is_empty() {
+        if Instant::now() > deadline {
+            bail!("the webview did not go away");
+        }
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
+    tokio::time::sleep(SETTLE).await;
+    let (closed_pss, closed_names) = tree_report(pid);
+    let idle_secs = 30;
+    let tree = process_tree(pid);
+    let (w0, c0) = wakeups_and_ticks(&tree);
+    tokio::time::sleep(Duration::from_secs(idle_secs)).await;
+    let (w1, c1) = wakeups_and_ticks(&tree);
+    let ticks_per_sec = 100.0; // USER_HZ on Linux
+    let wakeups = (w1 - w0) as f64 / idle_secs as f64;
+    let cpu_pct = (c1 - c0) as f64 / ticks_per_sec / idle_secs as f64 * 100.0;
+
+    // Emit → Notify, with the window closed (the tray case).
+    let mut monitor = Command::new("dbus-monitor")
+        .args([
+            "--address",
+            daemon.bus_address(),
+            "type='method_call',interface='org.freedesktop.Notifications',member='Notify'",
+        ])
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .kill_on_drop(true)
+        .spawn()
+        .context("dbus-monitor")?;
+    let stdout = monitor.stdout.take().context("monitor stdout")?;
+    let (tx, mut rx) = tokio::sync::mpsc::unbounded_channel::<(String, f64)>();
+    tokio::spawn(async move {
+        let mut lines = BufReader::new(stdout).lines();
+        let mut call_time: Option<f64> = None;
+        let mut strings = 0;
+        while let Ok(Some(line)) = lines.next_line().await {
+            if line.starts_with("method call time=") {
+                call_time = line
+                    .split_whitespace()
+                    .find_map(|w| w.strip_prefix("time="))
+                    .and_then(|t| t.parse().ok());
+                strings = 0;
+            } else if let Some(t) = call_time
+                && let Some(s) = line.trim().strip_prefix("string \"")
+            {
+                strings += 1;
+                // app_name, app_icon, summary: the third string.
+                if strings == 3 {
+                    let _ = tx.send((s.trim_end_matches('"').to_owned(), t));
+                    call_time = None;
+                }
+            }
+        }
+    });
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    let mut sent = Vec::with_capacity(samples);
+    for i in 0..samples {
+        sent.push(unix_now());
+        socket.emit(
+            "send_notification_request",
+            json!({"text": format!("lat {i}"), "tag": "lat"}),
+        )?;
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    let mut lat = Vec::with_capacity(samples);
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(30);
+    while lat.len() < samples {
+        let Ok(Some((title, t))) = tokio::time::timeout_at(deadline, rx.recv()).await else {
+            break;
+        };
+        if let Some(i) = title
+            .strip_prefix("lat ")
+            .and_then(|n| n.parse::<usize>().ok())
+            && let Some(s) = sent.get(i)
+        {
+            lat.push((t - s) * 1000.0);
+        }
+    }
+    lat.sort_by(f64::total_cmp);
+    drop(desktop);
+
+    println!("## pushdesk-desktop footprint and latency (release build, Xvfb + dunst, one run)\n");
+    println!("| measure | pushdesk-desktop | minimal Tauri 2 app |");
+    println!("| --- | --- | --- |");
+    println!(
+        "| PSS, window open (whole tree) | {:.1} MiB | {:.1} MiB |",
+        mib(open_pss),
+        mib(min_pss)
+    );
+    println!(
+        "| open / minimal | {:.2}× | 1× |",
+        open_pss as f64 / min_pss.max(1) as f64
+    );
+    println!(
+        "| PSS, window closed to the tray | {:.1} MiB | – |",
+        mib(closed_pss)
+    );
+    println!("| idle wake-ups, window closed | {wakeups:.1}/s | – |");
+    println!("| idle CPU, window closed | {cpu_pct:.2} % | – |");
+    println!(
+        "| cold start to connected (5 runs) | median {:.0} ms, max {:.0} ms | – |",
+        percentile(&starts, 0.5),
+        percentile(&starts, 1.0)
+    );
+    println!(
+        "| hub emit → Notify at the daemon ({} of {samples}) | p50 {:.2} ms, p99 {:.2} ms, max {:.2} ms | – |",
+        lat.len(),
+        percentile(&lat, 0.5),
+        percentile(&lat, 0.99),
+        percentile(&lat, 1.0)
+    );
+    println!("\nprocesses, window open: {open_names}");
+    println!("processes, closed to the tray: {closed_names}");
+    println!("processes, minimal app: {min_names}");
+    hub.shutdown().await?;
+    Ok(())
+}
