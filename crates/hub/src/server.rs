@@ -191,9 +191,9 @@ pub async fn start(config: HubConfig) -> Result<RunningHub, HubError> {
     })
 }
 
-/// Keeps hyper's HTTP/1 read buffer at its 8 KiB minimum. It otherwise grows
-/// to 16 KiB, and for a WebSocket the allocation outlives the upgrade: at
-/// idle it was the largest share of a connection's memory.
+/// Keeps hyper's HTTP/1 read buffer at its 8 KiB minimum (it otherwise grows
+/// to 16 KiB): requests here are small. A WebSocket's buffer is freed after
+/// the upgrade once nothing points into it any more ([`detach_head`]).
 fn limit_http_buffers<A: axum_server::accept::Accept<tokio::net::TcpStream, axum::Router>>(
     server: &mut axum_server::Server<SocketAddr, A>,
 ) {
