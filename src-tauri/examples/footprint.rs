@@ -98,6 +98,40 @@ fn percentile(sorted: &[f64], p: f64) -> f64 {
     sorted[i.min(sorted.len() - 1)]
 }
 
+/// A real screenshot of the window with some state in it (for the README).
+async fn screenshot(
+    desktop: &Desktop,
+    socket: &pushdesk_socketio::Socket,
+    path: &Path,
+) -> anyhow::Result<()> {
+    desktop
+        .wait_text(
+            "connection-status",
+            |t| t == "Connected",
+            Duration::from_secs(20),
+        )
+        .await?;
+    socket.emit(
+        "text_update_request",
+        json!({"text": "Release 2.4 goes out at 16:00.\nリリースは16時です。"}),
+    )?;
+    for (title, body, tag) in [
+        ("Build #1842 passed", "main · 312 tests, 0 failures", "ci"),
+        ("Disk almost full", "db-2: 91% of /var used", "disk"),
+        ("Deploy finished", "api v2.4.0 is live", "deploy"),
+    ] {
+        socket.emit(
+            "send_notification_request",
+            json!({"text": title, "body": body, "tag": tag}),
+        )?;
+        tokio::time::sleep(Duration::from_millis(300)).await;
+    }
+    tokio::time::sleep(Duration::from_secs(2)).await;
+    let png = desktop.client.screenshot().await?;
+    std::fs::write(path, png).with_context(|| format!("writing {}", path.display()))?;
+    Ok(())
+}
+
 #[tokio::main]
 async fn main() -> anyhow::Result<()> {
     let samples: usize = std::env::args()
@@ -179,6 +213,9 @@ async fn main() -> anyhow::Result<()> {
     let data = TempDir::new("bench-data")?;
     let desktop = Desktop::launch(&app, &daemon, data.path(), &["--server", &hub.url()]).await?;
     let pid = desktop.pid()?;
+    if let Some(path) = std::env::var_os("PUSHDESK_SCREENSHOT") {
+        screenshot(&desktop, &socket, Path::new(&path)).await?;
+    }
     let area = desktop
         .client
         .find(fantoccini::Locator::Css("[data-testid=shared-text]"))

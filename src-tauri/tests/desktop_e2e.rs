@@ -281,6 +281,26 @@ async fn closed_window_keeps_notifying_and_missed_ones_arrive_once_after_a_hub_r
         notify(&socket, json!({"text": "while closed"})).await?;
         dunst.wait_displayed(2, WAIT).await?;
 
+        // A second launch hands over to the first (single instance): it
+        // exits, and the first opens its window again.
+        let mut second = tokio::process::Command::new(desktop_bin())
+            .args(["--data-dir", &app_dir.path().display().to_string()])
+            .envs(dunst.env())
+            .env("RUST_LOG", "warn")
+            .kill_on_drop(true)
+            .spawn()?;
+        let status = tokio::time::timeout(WAIT, second.wait())
+            .await
+            .context("the second instance kept running")??;
+        assert!(status.success(), "second instance: {status}");
+        let deadline = Instant::now() + WAIT;
+        while web_processes(pid).is_empty() {
+            if Instant::now() > deadline {
+                bail!("the first instance did not open its window again");
+            }
+            tokio::time::sleep(Duration::from_millis(200)).await;
+        }
+
         // The hub goes down and comes back; what was sent before the app
         // reconnected is replayed to it exactly once.
         running.kill().await?;
