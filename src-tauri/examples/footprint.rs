@@ -16,7 +16,7 @@ use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
 use anyhow::{Context as _, bail};
 use pushdesk_e2e::peers::desktop::{
-    process_name, process_tree, pss_kib, wakeups_and_ticks, web_processes,
+    process_name, process_tree, pss_kib, wakeups_and_ticks, wakeups_between, web_processes,
 };
 use pushdesk_e2e::{Desktop, NotificationDaemon, TempDir};
 use pushdesk_socketio::{ClientBuilder, Events, SocketEvent, json};
@@ -82,7 +82,10 @@ fn spawn(
 
 fn tree_report(pid: u32) -> (u64, String) {
     let tree = process_tree(pid);
-    let names: Vec<String> = tree.iter().map(|p| process_name(*p)).collect();
+    let names: Vec<String> = tree
+        .iter()
+        .map(|p| format!("{} {:.1} MiB", process_name(*p), mib(pss_kib(&[*p]))))
+        .collect();
     (pss_kib(&tree), names.join(", "))
 }
 
@@ -152,11 +155,12 @@ async fn main() -> anyhow::Result<()> {
     }
     let daemon = NotificationDaemon::start().await?;
     let hub_dir = TempDir::new("bench-hub")?;
-    let hub = pushdesk_hub::start(pushdesk_hub::HubConfig::new(
-        ([127, 0, 0, 1], 0).into(),
-        hub_dir.path().to_owned(),
-    ))
-    .await?;
+    let mut config =
+        pushdesk_hub::HubConfig::new(([127, 0, 0, 1], 0).into(), hub_dir.path().to_owned());
+    // The latency run sends faster than the default per-connection limit.
+    config.limits.notify_per_sec = 1000.0;
+    config.limits.notify_burst = 1000;
+    let hub = pushdesk_hub::start(config).await?;
     let (_peer, socket, mut events) = ClientBuilder::new(hub.url()).connect()?;
     wait_count(&mut events, 1, Duration::from_secs(10)).await?;
 
@@ -202,6 +206,26 @@ async fn main() -> anyhow::Result<()> {
     }
     starts.sort_by(f64::total_cmp);
 
+    // Started hidden (--hidden, as start-at-login does): no webview yet.
+    let (hidden_pss, hidden_names) = {
+        let home = TempDir::new("bench-home")?;
+        let data = TempDir::new("bench-data")?;
+        let args = vec![
+            "--server".to_owned(),
+            hub.url(),
+            "--data-dir".into(),
+            data.path().display().to_string(),
+            "--hidden".into(),
+        ];
+        let mut child = spawn(&app, &daemon, home.path(), &args)?;
+        wait_count(&mut events, 2, Duration::from_secs(30)).await?;
+        tokio::time::sleep(SETTLE).await;
+        let report = tree_report(child.id().context("pid")?);
+        child.kill().await?;
+        let _ = child.wait().await;
+        report
+    };
+
     // The minimal Tauri app, window open, same display.
     let home = TempDir::new("bench-home")?;
     let mut min_child = spawn(&minimal, &daemon, home.path(), &[])?;
@@ -236,8 +260,8 @@ async fn main() -> anyhow::Result<()> {
     tokio::time::sleep(Duration::from_secs(idle_secs)).await;
     let (w1, c1) = wakeups_and_ticks(&tree);
     let ticks_per_sec = 100.0; // USER_HZ on Linux
-    let wakeups = (w1 - w0) as f64 / idle_secs as f64;
-    let cpu_pct = (c1 - c0) as f64 / ticks_per_sec / idle_secs as f64 * 100.0;
+    let wakeups = wakeups_between(&w0, &w1) as f64 / idle_secs as f64;
+    let cpu_pct = c1.saturating_sub(c0) as f64 / ticks_per_sec / idle_secs as f64 * 100.0;
 
     // Emit → Notify, with the window closed (the tray case).
     let mut monitor = Command::new("dbus-monitor")
@@ -319,6 +343,10 @@ async fn main() -> anyhow::Result<()> {
         "| PSS, window closed to the tray | {:.1} MiB | – |",
         mib(closed_pss)
     );
+    println!(
+        "| PSS, started hidden in the tray | {:.1} MiB | – |",
+        mib(hidden_pss)
+    );
     println!("| idle wake-ups, window closed | {wakeups:.1}/s | – |");
     println!("| idle CPU, window closed | {cpu_pct:.2} % | – |");
     println!(
@@ -335,6 +363,7 @@ async fn main() -> anyhow::Result<()> {
     );
     println!("\nprocesses, window open: {open_names}");
     println!("processes, closed to the tray: {closed_names}");
+    println!("processes, started hidden: {hidden_names}");
     println!("processes, minimal app: {min_names}");
     hub.shutdown().await?;
     Ok(())

@@ -127,17 +127,22 @@ pub fn now_ms() -> u64 {
 impl Core {
     /// Opens the data directory (settings, history) and the notifier. Call
     /// [`Core::connect`] next.
+    ///
+    /// `notifier_name` is what the OS shows notifications as: the app's
+    /// name, on Windows its AppUserModelID (the bundle identifier, which the
+    /// installer registers).
     pub async fn open(
         data_dir: PathBuf,
         overrides: Overrides,
         views: Box<dyn Views>,
+        notifier_name: &str,
     ) -> anyhow::Result<Arc<Self>> {
         std::fs::create_dir_all(&data_dir)?;
         let settings_file = SettingsFile::in_dir(&data_dir);
         let (settings, settings_warning) = settings_file.load();
         let history = History::open(&data_dir)?;
         let (alerts, alert_events, alerts_warning) =
-            Alerts::start("Pushdesk", data_dir.join("icons")).await;
+            Alerts::start(notifier_name, data_dir.join("icons")).await;
         let (incoming, incoming_rx) = mpsc::unbounded_channel();
         let warnings = settings_warning.into_iter().chain(alerts_warning).collect();
         let core = Arc::new(Self {

@@ -148,10 +148,16 @@ fn run(args: args::Args) -> anyhow::Result<()> {
                 app: handle.clone(),
                 tray: OnceLock::new(),
             });
+            let notifier_name = if cfg!(windows) {
+                app.config().identifier.clone()
+            } else {
+                app.package_info().name.clone()
+            };
             let core = tauri::async_runtime::block_on(Core::open(
                 data_dir,
                 overrides,
                 Box::new(SharedViews(views.clone())),
+                &notifier_name,
             ))?;
             app.manage(core.clone());
             let dnd = core.settings().do_not_disturb;

@@ -88,6 +88,7 @@ async fn commands_answer_the_webview_against_a_real_hub() -> anyhow::Result<()> 
             token: None,
         },
         Box::new(RecordingViews(recorder.clone())),
+        "Pushdesk",
     )
     .await?;
     core.connect().await?;

@@ -302,20 +302,25 @@ pub fn pss_kib(pids: &[u32]) -> u64 {
         .sum()
 }
 
-/// Context switches (voluntary + involuntary, all threads) and CPU ticks
-/// (user + system) of `pids` together: how often and how much they woke.
-pub fn wakeups_and_ticks(pids: &[u32]) -> (u64, u64) {
-    let mut switches = 0;
+/// Context switches (voluntary + involuntary) per thread of `pids`, and
+/// their CPU ticks (user + system, exited threads included): how often and
+/// how much they woke. Diff two readings with [`wakeups_between`].
+pub fn wakeups_and_ticks(pids: &[u32]) -> (std::collections::HashMap<u32, u64>, u64) {
+    let mut switches = std::collections::HashMap::new();
     let mut ticks = 0;
     for p in pids {
         if let Ok(tasks) = std::fs::read_dir(format!("/proc/{p}/task")) {
             for task in tasks.flatten() {
+                let Ok(tid) = task.file_name().to_string_lossy().parse::<u32>() else {
+                    continue;
+                };
                 if let Ok(status) = std::fs::read_to_string(task.path().join("status")) {
-                    switches += status
+                    let n = status
                         .lines()
                         .filter(|l| l.contains("ctxt_switches"))
                         .filter_map(|l| l.split_whitespace().nth(1)?.parse::<u64>().ok())
                         .sum::<u64>();
+                    switches.insert(tid, n);
                 }
             }
         }
@@ -323,10 +328,22 @@ pub fn wakeups_and_ticks(pids: &[u32]) -> (u64, u64) {
             && let Some(rest) = stat.rsplit_once(')').map(|(_, r)| r)
         {
             let f: Vec<&str> = rest.split_whitespace().collect();
-            // Fields 14 and 15 (utime, stime) are 12 and 13 after ") state".
+            // utime and stime are fields 14 and 15: 12th and 13th after ") ".
             ticks += f.get(11).and_then(|v| v.parse::<u64>().ok()).unwrap_or(0);
             ticks += f.get(12).and_then(|v| v.parse::<u64>().ok()).unwrap_or(0);
         }
     }
     (switches, ticks)
+}
+
+/// Context switches between two [`wakeups_and_ticks`] readings (threads
+/// that ended in between are left out, new ones count from zero).
+pub fn wakeups_between(
+    before: &std::collections::HashMap<u32, u64>,
+    after: &std::collections::HashMap<u32, u64>,
+) -> u64 {
+    after
+        .iter()
+        .map(|(tid, n)| n.saturating_sub(before.get(tid).copied().unwrap_or(0)))
+        .sum()
 }
