@@ -80,6 +80,18 @@ fn spawn(
         .with_context(|| format!("spawning {}", bin.display()))
 }
 
+/// `--server HUB --data-dir DIR EXTRA…`.
+fn app_args(hub: &str, data_dir: &Path, extra: &[&str]) -> Vec<String> {
+    let mut args = vec![
+        "--server".to_owned(),
+        hub.to_owned(),
+        "--data-dir".into(),
+        data_dir.display().to_string(),
+    ];
+    args.extend(extra.iter().map(|s| (*s).to_owned()));
+    args
+}
+
 fn tree_report(pid: u32) -> (u64, String) {
     let tree = process_tree(pid);
     let names: Vec<String> = tree
@@ -171,12 +183,7 @@ async fn main() -> anyhow::Result<()> {
     for run in 0..5 {
         let home = TempDir::new("bench-home")?;
         let data = TempDir::new("bench-data")?;
-        let args = vec![
-            "--server".to_owned(),
-            hub.url(),
-            "--data-dir".into(),
-            data.path().display().to_string(),
-        ];
+        let args = app_args(&hub.url(), data.path(), &[]);
         let t0 = Instant::now();
         let mut child = spawn(&app, &daemon, home.path(), &args)?;
         wait_count(&mut events, 2, Duration::from_secs(30)).await?;
@@ -210,13 +217,7 @@ async fn main() -> anyhow::Result<()> {
     let (hidden_pss, hidden_names) = {
         let home = TempDir::new("bench-home")?;
         let data = TempDir::new("bench-data")?;
-        let args = vec![
-            "--server".to_owned(),
-            hub.url(),
-            "--data-dir".into(),
-            data.path().display().to_string(),
-            "--hidden".into(),
-        ];
+        let args = app_args(&hub.url(), data.path(), &["--hidden"]);
         let mut child = spawn(&app, &daemon, home.path(), &args)?;
         wait_count(&mut events, 2, Duration::from_secs(30)).await?;
         tokio::time::sleep(SETTLE).await;

@@ -49,6 +49,23 @@ impl Draft {
     }
 }
 
+/// Every command, for `Builder::invoke_handler` (the app's and the tests').
+/// `build.rs` lists the same names for the ACL.
+pub fn handler<R: tauri::Runtime>() -> impl Fn(tauri::ipc::Invoke<R>) -> bool + Send + Sync + 'static
+{
+    tauri::generate_handler![
+        hub_state,
+        send_text,
+        send_notification,
+        history,
+        get_settings,
+        save_settings,
+        set_dnd,
+        reconnect,
+        close_window,
+    ]
+}
+
 /// Everything the webview needs to draw itself; takes a pending focus.
 #[tauri::command]
 pub fn hub_state(core: State<'_, Arc<Core>>) -> Snapshot {

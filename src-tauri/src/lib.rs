@@ -126,17 +126,7 @@ fn run(args: args::Args) -> anyhow::Result<()> {
         ))
         // Used from Rust only (checked http/https URLs); the webview has no opener permission.
         .plugin(tauri_plugin_opener::init())
-        .invoke_handler(tauri::generate_handler![
-            commands::hub_state,
-            commands::send_text,
-            commands::send_notification,
-            commands::history,
-            commands::get_settings,
-            commands::save_settings,
-            commands::set_dnd,
-            commands::reconnect,
-            commands::close_window,
-        ])
+        .invoke_handler(commands::handler())
         .setup(move |app| {
             let handle = app.handle().clone();
             let data_dir = match data_dir_flag {

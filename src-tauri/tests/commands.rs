@@ -94,15 +94,7 @@ async fn commands_answer_the_webview_against_a_real_hub() -> anyhow::Result<()> 
     core.connect().await?;
 
     let app = mock_builder()
-        .invoke_handler(tauri::generate_handler![
-            commands::hub_state,
-            commands::send_text,
-            commands::send_notification,
-            commands::history,
-            commands::get_settings,
-            commands::save_settings,
-            commands::set_dnd,
-        ])
+        .invoke_handler(commands::handler())
         .build(tauri::generate_context!())
         .context("mock app")?;
     app.manage(core.clone());
@@ -162,15 +154,22 @@ async fn commands_answer_the_webview_against_a_real_hub() -> anyhow::Result<()> 
             .as_str()
             .is_some_and(|d| !d.is_empty())
     );
-    assert!(
+    // The webview hears of it once the show was tried (after the history row).
+    let told = || {
         recorder
             .events
             .lock()
             .expect("lock")
             .iter()
-            .any(|(e, p)| e == "hub://notification" && p["title"] == "Hi"),
-        "the webview was not told"
-    );
+            .any(|(e, p)| e == "hub://notification" && p["title"] == "Hi")
+    };
+    let deadline = Instant::now() + Duration::from_secs(10);
+    while !told() {
+        if Instant::now() > deadline {
+            bail!("the webview was not told");
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
 
     // save_settings: a bad URL is refused with a reason, nothing saved.
     let refused = tokio::task::block_in_place(|| {

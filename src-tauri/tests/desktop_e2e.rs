@@ -88,6 +88,37 @@ async fn notify(socket: &Socket, req: Value) -> anyhow::Result<()> {
     Ok(())
 }
 
+/// `remote` set by a peer shows in the app's text area; `local` typed
+/// there reaches the peer.
+async fn text_both_ways(
+    app: &Desktop,
+    peer: &Socket,
+    peer_events: &mut Events,
+    remote: &str,
+    local: &str,
+) -> anyhow::Result<()> {
+    peer.emit("text_update_request", json!({ "text": remote }))?;
+    let deadline = Instant::now() + WAIT;
+    loop {
+        let shown = app.value("shared-text").await?;
+        if shown == remote {
+            break;
+        }
+        if Instant::now() > deadline {
+            bail!("the peer's text never reached the app: {shown:?}");
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    let area = app
+        .client
+        .find(Locator::Css("[data-testid=shared-text]"))
+        .await?;
+    area.clear().await?;
+    area.send_keys(local).await?;
+    while next_event(peer_events, "text_update").await?["text"] != local {}
+    Ok(())
+}
+
 async fn wait_connected(app: &Desktop) -> anyhow::Result<()> {
     app.wait_text("connection-status", |t| t == "Connected", WAIT)
         .await
@@ -132,32 +163,14 @@ async fn count_text_and_a_notification_with_our_hub() -> anyhow::Result<()> {
         app.wait_text("user-count", |t| t == "2", WAIT).await?;
 
         // Shared text both ways, CJK included.
-        socket.emit(
-            "text_update_request",
-            json!({"text": "こんにちは、世界 你好 안녕"}),
-        )?;
-        let deadline = Instant::now() + WAIT;
-        while app.value("shared-text").await? != "こんにちは、世界 你好 안녕" {
-            if Instant::now() > deadline {
-                bail!(
-                    "remote text never reached the app: {:?}",
-                    app.value("shared-text").await?
-                );
-            }
-            tokio::time::sleep(Duration::from_millis(100)).await;
-        }
-        let area = app
-            .client
-            .find(Locator::Css("[data-testid=shared-text]"))
-            .await?;
-        area.clear().await?;
-        area.send_keys("デスクトップから").await?;
-        loop {
-            let t = next_event(&mut events, "text_update").await?;
-            if t["text"] == "デスクトップから" {
-                break;
-            }
-        }
+        text_both_ways(
+            &app,
+            &socket,
+            &mut events,
+            "こんにちは、世界 你好 안녕",
+            "デスクトップから",
+        )
+        .await?;
 
         // A broadcast reaches dunst with title, body and the hub's icon.
         notify(
@@ -339,25 +352,7 @@ async fn the_seed_flask_app_works_for_count_text_and_notifications() -> anyhow::
         let (_other, socket, mut events) = peer(&seed.url()).await?;
         app.wait_text("user-count", |t| t == "2", WAIT).await?;
 
-        socket.emit("text_update_request", json!({"text": "seed text 種"}))?;
-        let deadline = Instant::now() + WAIT;
-        while app.value("shared-text").await? != "seed text 種" {
-            if Instant::now() > deadline {
-                bail!("seed text never arrived");
-            }
-            tokio::time::sleep(Duration::from_millis(100)).await;
-        }
-        let area = app
-            .client
-            .find(Locator::Css("[data-testid=shared-text]"))
-            .await?;
-        area.clear().await?;
-        area.send_keys("from desktop").await?;
-        loop {
-            if next_event(&mut events, "text_update").await?["text"] == "from desktop" {
-                break;
-            }
-        }
+        text_both_ways(&app, &socket, &mut events, "seed text 種", "from desktop").await?;
 
         // The seed's request shape; the seed never acks, so just emit.
         socket.emit(

@@ -3,6 +3,7 @@
 //! origin check; TLS when given a certificate; one node in process or many
 //! over Redis.
 
+use std::future::Future;
 use std::net::SocketAddr;
 use std::sync::Arc;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
@@ -26,14 +27,27 @@ use crate::error::HubError;
 use crate::handlers::{self, HubState};
 use crate::store::Store;
 
+/// Closes every Socket.IO session (upgraded WebSockets outlive the HTTP
+/// server's graceful shutdown otherwise).
+type Closer = Box<dyn Fn() -> std::pin::Pin<Box<dyn Future<Output = ()> + Send>> + Send + Sync>;
+
 /// A hub that is serving.
-#[derive(Debug)]
 pub struct RunningHub {
     addr: SocketAddr,
     tls: bool,
     handle: axum_server::Handle<SocketAddr>,
     task: JoinHandle<Result<(), HubError>>,
     pruner: JoinHandle<()>,
+    closer: Closer,
+}
+
+impl std::fmt::Debug for RunningHub {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("RunningHub")
+            .field("addr", &self.addr)
+            .field("tls", &self.tls)
+            .finish_non_exhaustive()
+    }
 }
 
 impl RunningHub {
@@ -51,7 +65,8 @@ impl RunningHub {
         )
     }
 
-    /// Stops accepting, lets open requests finish (5 s at most), closes sockets.
+    /// Stops accepting, disconnects every Socket.IO client (they see the
+    /// server go and reconnect), lets open requests finish (5 s at most).
     pub async fn shutdown(self) -> Result<(), HubError> {
         self.wait(std::future::ready(())).await
     }
@@ -68,6 +83,7 @@ impl RunningHub {
             () = shutdown => {
                 info!("shutting down");
                 handle.graceful_shutdown(Some(Duration::from_secs(5)));
+                (self.closer)().await;
                 self.pruner.abort();
                 task.await.map_err(|e| HubError::Serve(format!("server task: {e}")))?
             }
@@ -106,6 +122,7 @@ pub async fn start(config: HubConfig) -> Result<RunningHub, HubError> {
         hub: hub.clone(),
         allow_origins: Arc::new(config.allow_origins.clone()),
     };
+    let closer: Closer;
     let app = match &config.redis {
         Some(url) => {
             let client = redis_resp3_client(url)?;
@@ -118,11 +135,19 @@ pub async fn start(config: HubConfig) -> Result<RunningHub, HubError> {
             handlers::register(&io, hub.clone())
                 .await
                 .map_err(|e| HubError::Redis(e.to_string()))?;
+            closer = Box::new(move || {
+                let io = io.clone();
+                Box::pin(async move { io.close().await })
+            });
             router(http_state).layer(layer)
         }
         None => {
             let (layer, io) = builder.build_layer();
             handlers::register(&io, hub.clone());
+            closer = Box::new(move || {
+                let io = io.clone();
+                Box::pin(async move { io.close().await })
+            });
             router(http_state).layer(layer)
         }
     };
@@ -188,6 +213,7 @@ pub async fn start(config: HubConfig) -> Result<RunningHub, HubError> {
         handle,
         task,
         pruner,
+        closer,
     })
 }
 
