@@ -40,7 +40,17 @@ use crate::core::{Core, Overrides, Snapshot, Views};
 use crate::tray::{Tray, TrayAction};
 
 /// The version, as `--version` prints it.
-pub const VERSION: &str = env!("CARGO_PKG_VERSION");
+pub const VERSION: &str = git_version::git_version!(
+    prefix = concat!(env!("CARGO_PKG_VERSION"), " (commit "),
+    args = [
+        "--always",
+        "--abbrev=12",
+        "--dirty=-modified",
+        "--exclude=*"
+    ],
+    suffix = ")",
+    fallback = concat!(env!("CARGO_PKG_VERSION"), " (commit unknown)")
+);
 
 /// The views of a running Tauri app: webview events, tray, window, browser.
 struct TauriViews {

@@ -20,9 +20,23 @@ use std::io::IsTerminal as _;
 use clap::{Parser, Subcommand};
 use tracing_subscriber::EnvFilter;
 
+/// `0.1.0 (commit 0123456789ab)`: the Cargo version and the commit it was
+/// built from (`-modified` if the tree had changes; `unknown` outside git).
+const VERSION: &str = git_version::git_version!(
+    prefix = concat!(env!("CARGO_PKG_VERSION"), " (commit "),
+    args = [
+        "--always",
+        "--abbrev=12",
+        "--dirty=-modified",
+        "--exclude=*"
+    ],
+    suffix = ")",
+    fallback = concat!(env!("CARGO_PKG_VERSION"), " (commit unknown)")
+);
+
 /// Pushdesk: a desktop notification hub over Socket.IO.
 #[derive(Debug, Parser)]
-#[command(name = "pushdesk", version, about, long_about = None)]
+#[command(name = "pushdesk", version = VERSION, about, long_about = None)]
 struct Cli {
     #[command(subcommand)]
     command: Command,
