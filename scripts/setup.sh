@@ -34,6 +34,9 @@ pc openssl || need+=(libssl-dev)
 [ -e /usr/include/xdo.h ] || need+=(libxdo-dev)
 command -v file >/dev/null || need+=(file)
 command -v WebKitWebDriver >/dev/null || need+=(webkit2gtk-driver)
+# Packaging: the .deb's dependency check and the user units' check.
+command -v dpkg-shlibdeps >/dev/null || need+=(dpkg-dev)
+command -v systemd-analyze >/dev/null || need+=(systemd)
 # Type-checking the Windows build runs its resource compiler.
 command -v x86_64-w64-mingw32-windres >/dev/null || need+=(binutils-mingw-w64-x86-64)
 if [ ${#need[@]} -gt 0 ]; then
