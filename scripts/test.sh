@@ -15,13 +15,19 @@ echo "== cargo fmt --check"
 cargo fmt --all -- --check
 echo "== cargo clippy"
 cargo clippy --workspace --all-targets --locked -- -D warnings
-echo "== desktop app: its Windows and macOS code type-checks"
+echo "== Windows and macOS: the desktop app and the portable crates' unit tests type-check"
 # Nothing is linked, so no foreign SDK is needed. mingw's gcc builds the
 # Windows C bits (ring, the resource file); for macOS no C compiler exists
 # here, so ring's C is skipped (CC=true): its Rust is still checked.
+# The unit tests the release workflow runs on Windows and macOS must
+# compile there too (`--lib --profile test`: the libraries with their tests).
+portable=(-p pushdesk-socketio -p pushdesk-hub-model -p pushdesk-hub -p pushdesk-notifier -p pushdesk-desktop)
 cargo check --locked -p pushdesk-desktop -p pushdesk-notifier --target x86_64-pc-windows-gnu
-CC_x86_64_apple_darwin=true AR_x86_64_apple_darwin=true \
-  cargo check --locked -p pushdesk-desktop -p pushdesk-notifier --target x86_64-apple-darwin
+cargo check --locked "${portable[@]}" --lib --profile test --target x86_64-pc-windows-gnu
+export CC_x86_64_apple_darwin=true AR_x86_64_apple_darwin=true
+cargo check --locked -p pushdesk-desktop -p pushdesk-notifier --target x86_64-apple-darwin
+cargo check --locked "${portable[@]}" --lib --profile test --target x86_64-apple-darwin
+unset CC_x86_64_apple_darwin AR_x86_64_apple_darwin
 echo "== tests"
 if cargo nextest --version >/dev/null 2>&1; then
   profile=default
