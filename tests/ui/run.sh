@@ -43,7 +43,8 @@ npm_ci() {
 cd "$repo/ui"
 npm_ci
 npm test
-npm run build
+# Only if its inputs changed: a fresh dist would make cargo rebuild the hub.
+bash "$repo/scripts/build-ui.sh"
 
 cd "$here"
 npm_ci
