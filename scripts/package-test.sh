@@ -86,7 +86,9 @@ else
 fi
 
 echo "== package test: apt-get remove"
-dpkg-deb -c "$deb" | awk '{print $NF}' | sed 's|^\.||' | grep -v '/$' > "$work/files"
+# Absolute paths of its files, whether the archive names them ./usr/… or usr/….
+dpkg-deb -c "$deb" | awk '{print $NF}' | sed -E 's|^\./|/|; s|^([^/])|/\1|' | grep -v '/$' > "$work/files"
+[ -s "$work/files" ] || { echo "package-test: no files listed in $deb" >&2; exit 1; }
 timeout 300 $SUDO apt-get remove -y -q "$name"
 installed=0
 status=$(dpkg-query -W -f '${Status}' "$name" 2>/dev/null || true)
