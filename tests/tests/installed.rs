@@ -95,6 +95,15 @@ async fn send(pushdesk: &Path, url: &str, title: &str) {
     );
 }
 
+/// `pushdesk serve` from `pushdesk` on a fresh data directory (kept alive by
+/// the returned guard), and dunst on a private bus and display.
+async fn hub_and_daemon(pushdesk: &Path) -> (TempDir, HubProcess, NotificationDaemon) {
+    let data = TempDir::new("installed-hub").unwrap();
+    let hub = HubProcess::start(pushdesk, data.path(), &[]).await.unwrap();
+    let daemon = NotificationDaemon::start().await.unwrap();
+    (data, hub, daemon)
+}
+
 /// The commit this checkout is at (the package was built from it).
 fn head_commit() -> String {
     let out = std::process::Command::new("git")
@@ -156,15 +165,11 @@ async fn units_serve_and_listen_round_trip_to_dunst() {
         let serve = unit_exec_start("pushdesk-serve.service");
         assert_eq!(serve[1..], ["serve"], "the serve unit's command line");
         let pushdesk = PathBuf::from(&serve[0]);
-        let data = TempDir::new("installed-hub").unwrap();
         // HubProcess adds --bind and --data-dir, which the unit takes from
         // its environment file.
-        let hub = HubProcess::start(&pushdesk, data.path(), &[])
-            .await
-            .unwrap();
+        let (_data, hub, daemon) = hub_and_daemon(&pushdesk).await;
         let url = hub.url();
 
-        let daemon = NotificationDaemon::start().await.unwrap();
         let cache = TempDir::new("installed-cache").unwrap();
         let listen = unit_exec_start("pushdesk-listen.service");
         let mut child = Command::new(&listen[0])
@@ -208,13 +213,9 @@ async fn units_serve_and_listen_round_trip_to_dunst() {
 async fn installed_desktop_app_shows_a_broadcast() {
     bounded(async {
         let pushdesk = installed("usr/bin/pushdesk");
-        let data = TempDir::new("installed-desktop-hub").unwrap();
-        let hub = HubProcess::start(&pushdesk, data.path(), &[])
-            .await
-            .unwrap();
+        let (_data, hub, daemon) = hub_and_daemon(&pushdesk).await;
         let url = hub.url();
 
-        let daemon = NotificationDaemon::start().await.unwrap();
         let home = TempDir::new("installed-desktop-home").unwrap();
         let _app = Command::new(installed("usr/bin/pushdesk-desktop"))
             .args(["--hidden", "--server", &url, "--data-dir"])
