@@ -12,7 +12,7 @@ scripts/build-ui.sh
 echo "== package: bundler CLI"
 (cd packaging && npm install --no-audit --no-fund --loglevel=error)
 echo "== package: release build"
-cargo build --release --locked -p pushdesk -p pushdesk-desktop
+cargo build --release --locked -p pushdesk -p pushdesk-desktop -p pushdesk-desktop-core
 echo "== package: bundle"
 rm -rf target/release/bundle
 (cd src-tauri && ../packaging/node_modules/.bin/tauri bundle --ci --bundles deb,rpm)

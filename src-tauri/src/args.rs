@@ -1,5 +1,6 @@
 //! Command-line flags of `pushdesk-desktop`, for scripted starts and tests.
-//! They override the saved settings for this run only.
+//! `--server` and `--token` override the saved settings for the run of the
+//! tray process this window starts; a running one keeps its own.
 
 use std::path::PathBuf;
 
@@ -12,7 +13,9 @@ use std::path::PathBuf;
     long_about = "Pushdesk desktop app: keeps a connection to a Pushdesk hub (or the seed's \
 Flask-SocketIO server) from the tray, shows the live user count and the shared text, and turns \
 broadcast notifications into native ones. With no hub configured it starts an embedded hub on \
-127.0.0.1. Closing the window keeps it running in the tray; Quit is in the tray menu."
+127.0.0.1. The connection lives in the tray process (pushdesk-tray), which this starts if it is \
+not running; closing the window keeps it running there, and Quit is in the tray menu. A second \
+launch brings the open window to the front."
 )]
 pub struct Args {
     /// Hub URL (http, https, ws or wss) for this run, instead of the saved
@@ -26,7 +29,7 @@ pub struct Args {
     /// (default: the OS data directory, e.g. ~/.local/share/dev.pushdesk.desktop).
     #[arg(long, value_name = "DIR")]
     pub data_dir: Option<PathBuf>,
-    /// Start in the tray without opening the window (what start-at-login uses).
+    /// Start the tray process without opening the window.
     #[arg(long)]
     pub hidden: bool,
 }

@@ -1,53 +1,19 @@
 //! The Tauri commands the webview may call (granted by
-//! `capabilities/main.json`, nothing else). Each is a thin call into
-//! [`Core`]; input from the webview is checked here or there.
+//! `capabilities/main.json`, nothing else). Each is checked for its types
+//! here and forwarded to the core process, which does the work; only
+//! `close_window` is this process's own.
 
 use std::sync::Arc;
 
-use serde::Deserialize;
+use pushdesk_desktop_core::Draft;
+use pushdesk_desktop_core::client::CoreClient;
+use pushdesk_desktop_core::ipc::Request;
+use pushdesk_desktop_core::settings::Settings;
 use serde_json::Value;
 use tauri::State;
 
-use crate::core::{Core, Snapshot};
-use crate::link::SendResult;
-use crate::settings::Settings;
-
-/// Most history entries one call returns.
-pub const MAX_HISTORY: usize = 500;
-
-/// What the send form collects (`ui/src/core/ack.ts` `NotificationDraft`).
-#[derive(Debug, Clone, Default, Deserialize)]
-#[serde(default)]
-pub struct Draft {
-    /// Title (sent as `text`, as the seed's servers read it).
-    pub title: String,
-    /// Body.
-    pub body: String,
-    /// Replacement tag.
-    pub tag: String,
-    /// URL to open on click.
-    pub url: String,
-}
-
-impl Draft {
-    /// The `send_notification_request` payload: `text` = title, `num`, and
-    /// only the optional fields that are set. Pure.
-    pub fn request(&self) -> Value {
-        let mut req = serde_json::Map::new();
-        req.insert("text".into(), Value::String(self.title.clone()));
-        req.insert("num".into(), Value::Null);
-        if !self.body.is_empty() {
-            req.insert("body".into(), Value::String(self.body.clone()));
-        }
-        for (key, value) in [("tag", &self.tag), ("url", &self.url)] {
-            let v = value.trim();
-            if !v.is_empty() {
-                req.insert(key.into(), Value::String(v.to_owned()));
-            }
-        }
-        Value::Object(req)
-    }
-}
+/// The core, as the commands reach it.
+type Core<'a> = State<'a, Arc<CoreClient>>;
 
 /// Every command, for `Builder::invoke_handler` (the app's and the tests').
 /// `build.rs` lists the same names for the ACL.
@@ -68,52 +34,47 @@ pub fn handler<R: tauri::Runtime>() -> impl Fn(tauri::ipc::Invoke<R>) -> bool + 
 
 /// Everything the webview needs to draw itself; takes a pending focus.
 #[tauri::command]
-pub fn hub_state(core: State<'_, Arc<Core>>) -> Snapshot {
-    core.seen();
-    core.snapshot(true)
+pub async fn hub_state(core: Core<'_>) -> Result<Value, String> {
+    core.call(Request::HubState).await
 }
 
 /// Sets the shared text.
 #[tauri::command]
-pub async fn send_text(core: State<'_, Arc<Core>>, text: String) -> Result<SendResult, String> {
-    Ok(core.send_text(text).await)
+pub async fn send_text(core: Core<'_>, text: String) -> Result<Value, String> {
+    core.call(Request::SendText { text }).await
 }
 
 /// Broadcasts a notification.
 #[tauri::command]
-pub async fn send_notification(
-    core: State<'_, Arc<Core>>,
-    draft: Draft,
-) -> Result<SendResult, String> {
-    Ok(core.send_notification(draft.request()).await)
+pub async fn send_notification(core: Core<'_>, draft: Draft) -> Result<Value, String> {
+    core.call(Request::SendNotification { draft }).await
 }
 
-/// The newest notifications, newest first.
+/// The newest notifications, newest first (at most 500).
 #[tauri::command]
-pub fn history(core: State<'_, Arc<Core>>, limit: usize) -> Vec<Value> {
-    core.history(limit.min(MAX_HISTORY))
+pub async fn history(core: Core<'_>, limit: usize) -> Result<Value, String> {
+    core.call(Request::History { limit }).await
 }
 
 /// The saved settings.
 #[tauri::command]
-pub fn get_settings(core: State<'_, Arc<Core>>) -> Settings {
-    core.settings()
+pub async fn get_settings(core: Core<'_>) -> Result<Value, String> {
+    core.call(Request::GetSettings).await
 }
 
 /// Saves and applies settings; a refusal says why.
 #[tauri::command]
-pub async fn save_settings(core: State<'_, Arc<Core>>, settings: Settings) -> Result<(), String> {
-    core.inner().save_settings(settings).await
+pub async fn save_settings(core: Core<'_>, settings: Settings) -> Result<Value, String> {
+    core.call(Request::SaveSettings { settings }).await
 }
 
 /// Do Not Disturb on or off.
 #[tauri::command]
-pub fn set_dnd(core: State<'_, Arc<Core>>, on: bool) {
-    core.set_dnd(on);
+pub async fn set_dnd(core: Core<'_>, on: bool) -> Result<Value, String> {
+    core.call(Request::SetDnd { on }).await
 }
 
-/// Closes the window to the tray (Ctrl+W): the webview is released, the
-/// connection stays.
+/// Closes the window (Ctrl+W): this process ends, the tray stays.
 #[tauri::command]
 pub fn close_window<R: tauri::Runtime>(window: tauri::WebviewWindow<R>) {
     if let Err(e) = window.close() {
@@ -123,27 +84,6 @@ pub fn close_window<R: tauri::Runtime>(window: tauri::WebviewWindow<R>) {
 
 /// Connects again (after a refusal, or to retry now).
 #[tauri::command]
-pub async fn reconnect(core: State<'_, Arc<Core>>) -> Result<(), String> {
-    core.inner().connect().await.map_err(|e| e.to_string())
-}
-
-#[cfg(test)]
-mod tests {
-    use serde_json::json;
-
-    use super::*;
-
-    #[test]
-    fn a_draft_becomes_the_seed_compatible_request() {
-        let d = Draft {
-            title: "Hi".into(),
-            body: String::new(),
-            tag: "  build ".into(),
-            url: String::new(),
-        };
-        assert_eq!(
-            d.request(),
-            json!({"text": "Hi", "num": null, "tag": "build"})
-        );
-    }
+pub async fn reconnect(core: Core<'_>) -> Result<Value, String> {
+    core.call(Request::Reconnect).await
 }

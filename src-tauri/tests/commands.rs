@@ -1,34 +1,34 @@
 //! The Tauri commands through Tauri's IPC on the mock runtime
-//! (`tauri::test`), against a real in-process hub: what the webview gets
-//! back, and that bad input is refused with a message.
+//! (`tauri::test`), forwarded over the real local socket to a core (in this
+//! process) connected to a real in-process hub: what the webview gets back,
+//! the events it is told, and that bad input is refused with a message.
 
-use std::sync::{Arc, Mutex};
+use std::sync::{Arc, OnceLock};
 use std::time::{Duration, Instant};
 
 use anyhow::{Context as _, bail};
 use pushdesk_desktop::commands;
-use pushdesk_desktop::core::{Core, Overrides, Snapshot, Views};
+use pushdesk_desktop_core::client::{Attach, CoreClient, FromCore};
+use pushdesk_desktop_core::core::{Core, Overrides, Snapshot, Views};
+use pushdesk_desktop_core::ipc::ToView;
+use pushdesk_desktop_core::service::Service;
 use serde_json::{Value, json};
 use tauri::Manager as _;
 use tauri::ipc::{CallbackFn, InvokeBody};
 use tauri::test::{INVOKE_KEY, MockRuntime, get_ipc_response, mock_builder};
 use tauri::webview::InvokeRequest;
 
-/// Records what the core tells the views.
-#[derive(Default)]
-struct Recorder {
-    events: Mutex<Vec<(String, Value)>>,
-}
+/// Sends the core's events to the attached window, as `pushdesk-tray` does.
+struct WindowViews(Arc<OnceLock<Arc<Service>>>);
 
-struct RecordingViews(Arc<Recorder>);
-
-impl Views for RecordingViews {
+impl Views for WindowViews {
     fn emit(&self, event: &str, payload: Value) {
-        self.0
-            .events
-            .lock()
-            .expect("lock")
-            .push((event.to_owned(), payload));
+        if let Some(service) = self.0.get() {
+            service.send(ToView::Event {
+                name: event.to_owned(),
+                payload,
+            });
+        }
     }
     fn summary(&self, _: &Snapshot) {}
     fn open_window(&self) {}
@@ -80,24 +80,30 @@ async fn commands_answer_the_webview_against_a_real_hub() -> anyhow::Result<()> 
     ))
     .await?;
     let data_dir = tempfile::tempdir()?;
-    let recorder = Arc::new(Recorder::default());
+    let service = Service::bind(data_dir.path()).await?;
+    let slot = Arc::new(OnceLock::new());
+    let _ = slot.set(service.clone());
     let core = Core::open(
         data_dir.path().to_owned(),
         Overrides {
             server: Some(hub.url()),
             token: None,
         },
-        Box::new(RecordingViews(recorder.clone())),
+        Box::new(WindowViews(slot)),
         "Pushdesk",
     )
     .await?;
+    service.run(core.clone())?;
     core.connect().await?;
+    let Attach::Attached(client, mut events) = CoreClient::connect(data_dir.path()).await? else {
+        bail!("the first window must attach");
+    };
 
     let app = mock_builder()
         .invoke_handler(commands::handler())
         .build(tauri::generate_context!())
         .context("mock app")?;
-    app.manage(core.clone());
+    app.manage(Arc::new(client));
     let webview = tauri::WebviewWindowBuilder::new(&app, "main", Default::default())
         .build()
         .context("mock webview")?;
@@ -154,21 +160,18 @@ async fn commands_answer_the_webview_against_a_real_hub() -> anyhow::Result<()> 
             .as_str()
             .is_some_and(|d| !d.is_empty())
     );
-    // The webview hears of it once the show was tried (after the history row).
-    let told = || {
-        recorder
-            .events
-            .lock()
-            .expect("lock")
-            .iter()
-            .any(|(e, p)| e == "hub://notification" && p["title"] == "Hi")
-    };
-    let deadline = Instant::now() + Duration::from_secs(10);
-    while !told() {
-        if Instant::now() > deadline {
-            bail!("the webview was not told");
+    // The window hears of it once the show was tried (after the history row).
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(10);
+    loop {
+        match tokio::time::timeout_at(deadline, events.recv()).await {
+            Ok(Some(FromCore::Event { name, payload }))
+                if name == "hub://notification" && payload["title"] == "Hi" =>
+            {
+                break;
+            }
+            Ok(Some(_)) => {}
+            Ok(None) | Err(_) => bail!("the window was not told"),
         }
-        tokio::time::sleep(Duration::from_millis(50)).await;
     }
 
     // save_settings: a bad URL is refused with a reason, nothing saved.
@@ -209,6 +212,7 @@ async fn commands_answer_the_webview_against_a_real_hub() -> anyhow::Result<()> 
         "a remote page must not reach the commands: {remote:?}"
     );
 
+    service.stop();
     core.shutdown().await;
     hub.shutdown().await?;
     Ok(())

@@ -1,13 +1,14 @@
-//! End to end on the real `pushdesk-desktop` binary, headless: Xvfb, a
-//! private D-Bus with a real dunst, `tauri-driver` + `WebKitWebDriver`
-//! driving the webview, and a real hub (`pushdesk_hub::start` in this test
-//! process, or the seed's Flask-SocketIO app) over real sockets.
+//! End to end on the real `pushdesk-desktop` binary (the window) and the
+//! `pushdesk-tray` process it starts, headless: Xvfb, a private D-Bus with a
+//! real dunst, `tauri-driver` + `WebKitWebDriver` driving the webview, and a
+//! real hub (`pushdesk_hub::start` in this test process, or the seed's
+//! Flask-SocketIO app) over real sockets.
 
 use std::time::{Duration, Instant};
 
 use anyhow::{Context as _, bail};
 use fantoccini::Locator;
-use pushdesk_e2e::peers::desktop::{alive, web_processes};
+use pushdesk_e2e::peers::desktop::{alive, click_tray, process_name, process_tree, web_processes};
 use pushdesk_e2e::{Desktop, FlaskSeed, HubProcess, NotificationDaemon, TempDir};
 use pushdesk_hub::{HubConfig, RunningHub};
 use pushdesk_socketio::{Client, ClientBuilder, Events, Socket, SocketEvent, Value, json};
@@ -272,8 +273,10 @@ async fn closed_window_keeps_notifying_and_missed_ones_arrive_once_after_a_hub_r
         notify(&socket, json!({"text": "before"})).await?;
         dunst.wait_displayed(1, WAIT).await?;
 
-        // Close the window (Ctrl+W, as a user would): the app stays in the
-        // tray, its webview goes.
+        // Close the window (Ctrl+W, as a user would): the window process
+        // and its WebKit processes end, the tray process stays and holds
+        // no GUI toolkit.
+        let core = app.core_pid()?;
         let area = app
             .client
             .find(Locator::Css("[data-testid=shared-text]"))
@@ -281,38 +284,61 @@ async fn closed_window_keeps_notifying_and_missed_ones_arrive_once_after_a_hub_r
         // The session may fail this call: its window is gone.
         let _ = area.send_keys(&(fantoccini::key::Key::Control + "w")).await;
         let deadline = Instant::now() + WAIT;
-        while !web_processes(pid).is_empty() {
+        while alive(pid) {
             if Instant::now() > deadline {
-                bail!(
-                    "WebKit processes still running with the window closed: {:?}",
-                    web_processes(pid)
-                );
+                bail!("the window process kept running with its window closed");
             }
             tokio::time::sleep(Duration::from_millis(200)).await;
         }
-        assert!(alive(pid), "the app quit when its window closed");
+        assert!(alive(core), "the tray process quit when the window closed");
+        assert_eq!(
+            process_tree(core),
+            [core],
+            "nothing runs under the tray process"
+        );
+        let maps = std::fs::read_to_string(format!("/proc/{core}/maps"))?;
+        assert!(
+            !maps.contains("libgtk") && !maps.contains("libwebkit"),
+            "the tray process maps GTK or WebKit"
+        );
         notify(&socket, json!({"text": "while closed"})).await?;
         dunst.wait_displayed(2, WAIT).await?;
 
-        // A second launch hands over to the first (single instance): it
-        // exits, and the first opens its window again.
-        let mut second = tokio::process::Command::new(desktop_bin())
-            .args(["--data-dir", &app_dir.path().display().to_string()])
-            .envs(dunst.env())
-            .env("RUST_LOG", "warn")
-            .kill_on_drop(true)
-            .spawn()?;
-        let status = tokio::time::timeout(WAIT, second.wait())
-            .await
-            .context("the second instance kept running")??;
-        assert!(status.success(), "second instance: {status}");
+        // A left click on the tray icon opens the window again: a new
+        // window process under the tray process, with its webview.
+        click_tray(&dunst, core).await?;
         let deadline = Instant::now() + WAIT;
-        while web_processes(pid).is_empty() {
+        let window = loop {
+            let windows: Vec<u32> = process_tree(core)
+                .into_iter()
+                .filter(|p| process_name(*p) == "pushdesk-deskto")
+                .collect();
+            if let Some(&w) = windows.first()
+                && !web_processes(w).is_empty()
+            {
+                break w;
+            }
             if Instant::now() > deadline {
-                bail!("the first instance did not open its window again");
+                bail!("the tray click opened no window");
             }
             tokio::time::sleep(Duration::from_millis(200)).await;
-        }
+        };
+
+        // A second launch hands over to the open window (single instance):
+        // it exits, and that window stays.
+        let status = tokio::time::timeout(
+            WAIT,
+            tokio::process::Command::new(desktop_bin())
+                .args(["--data-dir", &app_dir.path().display().to_string()])
+                .envs(dunst.env())
+                .env("RUST_LOG", "warn")
+                .kill_on_drop(true)
+                .status(),
+        )
+        .await
+        .context("the second instance kept running")??;
+        assert!(status.success(), "second instance: {status}");
+        assert!(alive(window), "the open window closed on a second launch");
 
         // The hub goes down and comes back; what was sent before the app
         // reconnected is replayed to it exactly once.
@@ -327,7 +353,7 @@ async fn closed_window_keeps_notifying_and_missed_ones_arrive_once_after_a_hub_r
         let mut titles: Vec<_> = shown.iter().map(|n| n.summary.clone()).collect();
         titles.sort_unstable();
         assert_eq!(titles, ["before", "missed 1", "missed 2", "while closed"]);
-        assert!(alive(pid));
+        assert!(alive(core));
         drop(app);
         Ok(())
     })

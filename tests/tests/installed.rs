@@ -117,9 +117,9 @@ fn head_commit() -> String {
 
 #[tokio::test]
 #[ignore = "needs the installed package: scripts/package-test.sh"]
-async fn both_binaries_print_version_and_commit() {
+async fn every_binary_prints_version_and_commit() {
     let head = head_commit();
-    for bin in ["pushdesk", "pushdesk-desktop"] {
+    for bin in ["pushdesk", "pushdesk-desktop", "pushdesk-tray"] {
         let out = Command::new(installed(&format!("usr/bin/{bin}")))
             .arg("--version")
             .env_remove("DISPLAY")
@@ -217,9 +217,10 @@ async fn installed_desktop_app_shows_a_broadcast() {
         let url = hub.url();
 
         let home = TempDir::new("installed-desktop-home").unwrap();
-        let _app = Command::new(installed("usr/bin/pushdesk-desktop"))
+        let data_dir = home.path().join("data");
+        let status = Command::new(installed("usr/bin/pushdesk-desktop"))
             .args(["--hidden", "--server", &url, "--data-dir"])
-            .arg(home.path().join("data"))
+            .arg(&data_dir)
             .env("HOME", home.path())
             .env("XDG_CONFIG_HOME", home.path().join("config"))
             .env("XDG_CACHE_HOME", home.path().join("cache"))
@@ -229,9 +230,18 @@ async fn installed_desktop_app_shows_a_broadcast() {
             .envs(daemon.env())
             .stdout(Stdio::null())
             .stderr(Stdio::inherit())
-            .kill_on_drop(true)
-            .spawn()
+            .status()
+            .await
             .expect("pushdesk-desktop starts");
+        // Hidden: it started the tray process and left.
+        assert!(status.success(), "pushdesk-desktop --hidden: {status}");
+        let core = pushdesk_e2e::peers::desktop::wait_core(&data_dir, WAIT)
+            .await
+            .unwrap();
+        assert_eq!(
+            std::fs::read_link(format!("/proc/{core}/exe")).unwrap(),
+            installed("usr/bin/pushdesk-tray"),
+        );
         wait_users(hub.port(), 1).await;
 
         send(&pushdesk, &url, "To the installed app").await;
@@ -241,6 +251,7 @@ async fn installed_desktop_app_shows_a_broadcast() {
         assert_eq!(shown[0].summary, "To the installed app");
         assert_eq!(shown[0].body, "installed");
         assert_eq!(shown[0].app_name, "Pushdesk");
+        pushdesk_e2e::peers::desktop::stop_core(&data_dir);
     })
     .await;
 }

@@ -1,4 +1,6 @@
 //! A Tauri app (ours, `pushdesk-desktop`, or any other) driven end to end:
+//! ours is the window of a tray process (`pushdesk-tray`) that it starts;
+//! [`Desktop`] stops that process too when dropped ([`stop_core`]).
 //! `tauri-driver` (with Debian's `WebKitWebDriver`) starts it on a
 //! [`NotificationDaemon`]'s X display and D-Bus (where a real `dunst`
 //! receives its notifications), and fantoccini speaks WebDriver to its
@@ -40,7 +42,8 @@ fn tauri_driver() -> anyhow::Result<PathBuf> {
 pub type CheckFuture<'a> =
     std::pin::Pin<Box<dyn std::future::Future<Output = anyhow::Result<bool>> + 'a>>;
 
-/// A running app behind a WebDriver session. Quits when dropped.
+/// A running app behind a WebDriver session. Quits when dropped, with the
+/// tray process it started for its data directory.
 pub struct Desktop {
     /// The WebDriver session.
     pub client: Client,
@@ -239,10 +242,99 @@ impl Desktop {
 
     /// Ends the WebDriver session (which quits the app) and the driver.
     pub async fn quit(mut self) -> anyhow::Result<()> {
-        let _ = self.client.close().await;
+        let _ = self.client.clone().close().await;
         let _ = self.driver.kill().await;
         Ok(())
     }
+
+    /// The tray process serving this window (`pushdesk-tray`), from the
+    /// address file in the data directory.
+    pub fn core_pid(&self) -> anyhow::Result<u32> {
+        let dir = self.data_dir.as_ref().context("no data directory")?;
+        core_pid(dir).with_context(|| format!("no core running for {}", dir.display()))
+    }
+}
+
+impl Drop for Desktop {
+    fn drop(&mut self) {
+        if let Some(dir) = &self.data_dir {
+            stop_core(dir);
+        }
+    }
+}
+
+/// The pid of the tray process running for `data_dir` (its `core.json`).
+pub fn core_pid(data_dir: &Path) -> Option<u32> {
+    let text = std::fs::read_to_string(data_dir.join("core.json")).ok()?;
+    let v: Value = serde_json::from_str(&text).ok()?;
+    let pid = u32::try_from(v["pid"].as_u64()?).ok()?;
+    alive(pid).then_some(pid)
+}
+
+/// Waits (up to `limit`) for the tray process of `data_dir` to be up.
+pub async fn wait_core(data_dir: &Path, limit: Duration) -> anyhow::Result<u32> {
+    let deadline = Instant::now() + limit;
+    loop {
+        if let Some(pid) = core_pid(data_dir) {
+            return Ok(pid);
+        }
+        if Instant::now() > deadline {
+            bail!(
+                "no tray process for {} within {limit:?}",
+                data_dir.display()
+            );
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+}
+
+/// Stops the tray process of `data_dir` (SIGTERM: it quits as from its
+/// menu), waiting up to 10 s for it to go.
+pub fn stop_core(data_dir: &Path) {
+    let Some(pid) = core_pid(data_dir) else {
+        return;
+    };
+    let _ = std::process::Command::new("kill")
+        .args(["-TERM", &pid.to_string()])
+        .status();
+    let deadline = Instant::now() + Duration::from_secs(10);
+    while alive(pid) && Instant::now() < deadline {
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    if alive(pid) {
+        let _ = std::process::Command::new("kill")
+            .args(["-KILL", &pid.to_string()])
+            .status();
+    }
+}
+
+/// Asks the tray process `core_pid` to open its window, as a left click on
+/// its icon does: `Activate` on its StatusNotifierItem, over `session`'s bus.
+pub async fn click_tray(session: &NotificationDaemon, core_pid: u32) -> anyhow::Result<()> {
+    let out = Command::new("gdbus")
+        .args([
+            "call",
+            "--session",
+            "--dest",
+            &format!("org.kde.StatusNotifierItem-{core_pid}-1"),
+            "--object-path",
+            "/StatusNotifierItem",
+            "--method",
+            "org.kde.StatusNotifierItem.Activate",
+            "0",
+            "0",
+        ])
+        .envs(session.env())
+        .output()
+        .await
+        .context("gdbus")?;
+    if !out.status.success() {
+        bail!(
+            "tray Activate failed: {}",
+            String::from_utf8_lossy(&out.stderr).trim()
+        );
+    }
+    Ok(())
 }
 
 /// `pid` and all its descendants.

@@ -1,8 +1,8 @@
 //! [`Core`]: the app's state and the rules that tie its parts together.
 //! The [`HubLink`] feeds it (it is the link's [`LinkSink`]); it keeps the
 //! local [`History`], decides what reaches the OS [`Alerts`], tells the
-//! webview through Tauri events and answers its commands. Windows and the
-//! tray are only views of it, so closing the window changes nothing here.
+//! window process and the tray through [`Views`] and answers the window's
+//! commands. Closing the window changes nothing here.
 
 use std::path::PathBuf;
 use std::sync::{Arc, Mutex, MutexGuard};
@@ -72,10 +72,10 @@ struct Live {
     warnings: Vec<String>,
 }
 
-/// Tells the views (webview events, tray) what changed. The Tauri app
-/// implements it; tests can record.
+/// Tells the views (the window process, the tray) what changed.
+/// `pushdesk-tray` implements it ([`crate::app`]); tests can record.
 pub trait Views: Send + Sync + 'static {
-    /// Emits a Tauri event to the webview (if one is open).
+    /// Sends an event to the webview (if a window is open).
     fn emit(&self, event: &str, payload: Value);
     /// The status line, count and unread changed (tray).
     fn summary(&self, snapshot: &Snapshot);

@@ -1,5 +1,6 @@
-//! Names of the Tauri events the core sends the webview
-//! (`ui/src/transport/tauri.ts` listens to the same names).
+//! Names of the events the core sends the webview: the window process
+//! emits them as Tauri events (`ui/src/transport/tauri.ts` listens to the
+//! same names).
 
 /// The connection changed: a `UiStatus`.
 pub const STATUS: &str = "hub://status";

@@ -1,0 +1,258 @@
+//! The window's end of [`ipc`](crate::ipc): finds the running core through
+//! its address file (starting `pushdesk-tray` if none runs), attaches, and
+//! then forwards the webview's commands as calls and the core's events back.
+
+use std::collections::HashMap;
+use std::ffi::OsString;
+use std::path::Path;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Mutex, MutexGuard};
+use std::time::{Duration, Instant};
+
+use futures_util::StreamExt as _;
+use serde_json::Value;
+use tokio::io::AsyncWriteExt as _;
+use tokio::net::TcpStream;
+use tokio::sync::{mpsc, oneshot};
+use tokio_util::codec::{FramedRead, LinesCodec};
+use tracing::{info, warn};
+
+use crate::ipc::{self, Address, MAX_LINE, Request, ToCore, ToView};
+use crate::paths;
+
+/// How long a started core has to become reachable.
+const START_TIMEOUT: Duration = Duration::from_secs(20);
+
+/// What the core tells an attached window, besides replies.
+#[derive(Debug, Clone, PartialEq)]
+pub enum FromCore {
+    /// An event for the webview.
+    Event {
+        /// Its name (`ui_events`).
+        name: String,
+        /// Its payload.
+        payload: Value,
+    },
+    /// Come to the front.
+    Show,
+    /// The app quits: exit.
+    Quit,
+    /// The core went away without saying so.
+    Lost,
+}
+
+/// Why no core could be reached.
+#[derive(Debug, thiserror::Error)]
+pub enum ConnectError {
+    /// No address file, or nothing listens at its port.
+    #[error("the Pushdesk core is not running")]
+    NotRunning,
+    /// It listens but did not answer as a core does.
+    #[error("the Pushdesk core did not answer: {0}")]
+    Protocol(String),
+    /// `pushdesk-tray` could not be started.
+    #[error("could not start {path}: {error}")]
+    Start {
+        /// The binary.
+        path: String,
+        /// Why.
+        error: std::io::Error,
+    },
+    /// It was started but never became reachable.
+    #[error("{0} started but did not become reachable within {1:?}; see its log")]
+    NeverReady(String, Duration),
+}
+
+/// The outcome of attaching.
+#[derive(Debug)]
+pub enum Attach {
+    /// This window is the core's view now.
+    Attached(CoreClient, mpsc::UnboundedReceiver<FromCore>),
+    /// Another window is open; it was asked to come to the front.
+    HandedOver,
+}
+
+type Pending = Arc<Mutex<HashMap<u64, oneshot::Sender<Result<Value, String>>>>>;
+
+/// A connection to the core, attached as its window.
+#[derive(Debug)]
+pub struct CoreClient {
+    lines: mpsc::UnboundedSender<String>,
+    pending: Pending,
+    next_id: AtomicU64,
+}
+
+fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
+    m.lock().unwrap_or_else(std::sync::PoisonError::into_inner)
+}
+
+impl CoreClient {
+    /// Attaches to the core running for `data_dir`.
+    pub async fn connect(data_dir: &Path) -> Result<Attach, ConnectError> {
+        let text = std::fs::read_to_string(paths::address_file(data_dir))
+            .map_err(|_| ConnectError::NotRunning)?;
+        let address: Address =
+            ipc::decode(&text).map_err(|e| ConnectError::Protocol(e.to_string()))?;
+        let stream = tokio::time::timeout(
+            Duration::from_secs(2),
+            TcpStream::connect(("127.0.0.1", address.port)),
+        )
+        .await
+        .map_err(|_| ConnectError::NotRunning)?
+        .map_err(|_| ConnectError::NotRunning)?;
+        let _ = stream.set_nodelay(true);
+        let (read, mut write) = stream.into_split();
+        let mut hello = ipc::encode(&ToCore::Hello {
+            secret: address.secret,
+        });
+        hello.push('\n');
+        write
+            .write_all(hello.as_bytes())
+            .await
+            .map_err(|e| ConnectError::Protocol(e.to_string()))?;
+        let mut reader = FramedRead::new(read, LinesCodec::new_with_max_length(MAX_LINE));
+        let welcome = tokio::time::timeout(Duration::from_secs(5), reader.next())
+            .await
+            .map_err(|_| ConnectError::Protocol("no welcome".into()))?;
+        let attached = match welcome {
+            Some(Ok(line)) => match ipc::decode::<ToView>(&line) {
+                Ok(ToView::Welcome { attached }) => attached,
+                other => return Err(ConnectError::Protocol(format!("{other:?}"))),
+            },
+            Some(Err(e)) => return Err(ConnectError::Protocol(e.to_string())),
+            // A core that is shutting down, or not ours.
+            None => return Err(ConnectError::NotRunning),
+        };
+        if !attached {
+            return Ok(Attach::HandedOver);
+        }
+        let (lines, mut to_write) = mpsc::unbounded_channel::<String>();
+        tokio::spawn(async move {
+            while let Some(line) = to_write.recv().await {
+                if write.write_all(line.as_bytes()).await.is_err() {
+                    break;
+                }
+            }
+        });
+        let pending: Pending = Arc::default();
+        let (events, events_rx) = mpsc::unbounded_channel();
+        let replies = pending.clone();
+        tokio::spawn(async move {
+            while let Some(Ok(line)) = reader.next().await {
+                match ipc::decode::<ToView>(&line) {
+                    Ok(ToView::Reply { id, result }) => {
+                        if let Some(waiter) = lock(&replies).remove(&id) {
+                            let _ = waiter.send(result);
+                        }
+                    }
+                    Ok(ToView::Event { name, payload }) => {
+                        let _ = events.send(FromCore::Event { name, payload });
+                    }
+                    Ok(ToView::Show) => {
+                        let _ = events.send(FromCore::Show);
+                    }
+                    Ok(ToView::Quit) => {
+                        let _ = events.send(FromCore::Quit);
+                    }
+                    Ok(ToView::Welcome { .. }) => {}
+                    Err(e) => warn!(error = %e, "ignored a message from the core"),
+                }
+            }
+            lock(&replies).clear();
+            let _ = events.send(FromCore::Lost);
+        });
+        Ok(Attach::Attached(
+            Self {
+                lines,
+                pending,
+                next_id: AtomicU64::new(1),
+            },
+            events_rx,
+        ))
+    }
+
+    /// Attaches to `data_dir`'s core, starting `pushdesk-tray` (beside this
+    /// binary) with `--data-dir`, `core_args` and `token` if none runs.
+    pub async fn connect_or_start(
+        data_dir: &Path,
+        core_args: &[OsString],
+        token: Option<&str>,
+    ) -> Result<Attach, ConnectError> {
+        match Self::connect(data_dir).await {
+            Err(ConnectError::NotRunning) => {}
+            other => return other,
+        }
+        start_core(data_dir, core_args, token)?;
+        let deadline = Instant::now() + START_TIMEOUT;
+        loop {
+            match Self::connect(data_dir).await {
+                Err(ConnectError::NotRunning) if Instant::now() < deadline => {
+                    tokio::time::sleep(Duration::from_millis(25)).await;
+                }
+                Err(ConnectError::NotRunning) => {
+                    return Err(ConnectError::NeverReady(
+                        paths::sibling(paths::CORE_BIN).display().to_string(),
+                        START_TIMEOUT,
+                    ));
+                }
+                other => return other,
+            }
+        }
+    }
+
+    /// Runs a command on the core.
+    pub async fn call(&self, request: Request) -> Result<Value, String> {
+        let id = self.next_id.fetch_add(1, Ordering::Relaxed);
+        let (tx, rx) = oneshot::channel();
+        lock(&self.pending).insert(id, tx);
+        let mut line = ipc::encode(&ToCore::Call { id, request });
+        line.push('\n');
+        if self.lines.send(line).is_err() {
+            lock(&self.pending).remove(&id);
+            return Err("the Pushdesk core is gone".into());
+        }
+        rx.await
+            .unwrap_or_else(|_| Err("the Pushdesk core is gone".into()))
+    }
+
+    /// Tells the core whether the window has the focus.
+    pub fn focused(&self, focused: bool) {
+        let mut line = ipc::encode(&ToCore::Focused { focused });
+        line.push('\n');
+        let _ = self.lines.send(line);
+    }
+}
+
+/// Starts `pushdesk-tray` for `data_dir` in the background. It outlives
+/// this process (in its own process group on Unix, so a Ctrl+C meant for
+/// the window leaves the tray running). The token goes in its environment,
+/// not on a command line other users can read.
+pub fn start_core(
+    data_dir: &Path,
+    core_args: &[OsString],
+    token: Option<&str>,
+) -> Result<(), ConnectError> {
+    let bin = paths::sibling(paths::CORE_BIN);
+    let mut command = std::process::Command::new(&bin);
+    command
+        .arg("--data-dir")
+        .arg(data_dir)
+        .args(core_args)
+        .stdin(std::process::Stdio::null());
+    if let Some(token) = token {
+        command.env("PUSHDESK_TOKEN", token);
+    }
+    #[cfg(unix)]
+    std::os::unix::process::CommandExt::process_group(&mut command, 0);
+    let child = command.spawn().map_err(|error| ConnectError::Start {
+        path: bin.display().to_string(),
+        error,
+    })?;
+    info!(pid = child.id(), "started the core");
+    // Reap it in the background should it exit while we run.
+    std::thread::spawn(move || {
+        let mut child = child;
+        let _ = child.wait();
+    });
+    Ok(())
+}

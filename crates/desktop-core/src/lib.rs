@@ -1,0 +1,53 @@
+//! The Pushdesk desktop core: the process that lives in the tray. It owns
+//! the hub connection, the local history and the native notifications, and
+//! links no GUI toolkit, so the app closed to the tray is small. The window
+//! is a separate process (`pushdesk-desktop`, Tauri) that the core starts
+//! when the user opens it and that exits when it closes; it is only a view
+//! and talks to the core over a local socket ([`ipc`]).
+//!
+//! * [`args`]: command-line flags of `pushdesk-tray`.
+//! * [`paths`]: where the data directory and the core's address file are.
+//! * [`settings`]: the user's settings, saved as JSON.
+//! * [`history`]: the local notification history (SQLite), exactly once per id.
+//! * [`link`]: the Socket.IO connection to the hub, reconnecting, with replay.
+//! * [`alerts`]: native notifications (via `pushdesk-notifier`) and icons.
+//! * [`core`]: the state and the rules tying those together ([`Core`]).
+//! * [`draft`]: the send form's notification, as the hub's request. Pure.
+//! * [`ui_events`]: names of the events the core tells the window.
+//! * [`ipc`]: the messages between the core and the window. Pure.
+//! * [`service`]: the core's end of [`ipc`]: serves one window at a time.
+//! * [`client`]: the window's end of [`ipc`].
+//! * [`tray`]: the tray icon and its menu (one type, a backend per OS).
+//! * [`app`]: `pushdesk-tray` itself: single instance, views, tray, quit.
+
+pub mod alerts;
+pub mod app;
+pub mod args;
+pub mod client;
+pub mod core;
+pub mod draft;
+pub mod history;
+pub mod ipc;
+pub mod link;
+pub mod paths;
+pub mod service;
+pub mod settings;
+pub mod tray;
+pub mod ui_events;
+
+pub use crate::client::{CoreClient, FromCore};
+pub use crate::core::{Core, Snapshot, Views};
+pub use crate::draft::Draft;
+
+/// The version, as `--version` prints it.
+pub const VERSION: &str = git_version::git_version!(
+    prefix = concat!(env!("CARGO_PKG_VERSION"), " (commit "),
+    args = [
+        "--always",
+        "--abbrev=12",
+        "--dirty=-modified",
+        "--exclude=*"
+    ],
+    suffix = ")",
+    fallback = concat!(env!("CARGO_PKG_VERSION"), " (commit unknown)")
+);
