@@ -34,7 +34,7 @@ trap cleanup EXIT
 # at least the version it asks for.
 dpkg-deb -x "$deb" "$work/root"
 mkdir -p "$work/debian" && touch "$work/debian/control"
-shlibs=$(cd "$work" && dpkg-shlibdeps -O -eroot/usr/bin/pushdesk -eroot/usr/bin/pushdesk-desktop 2>/dev/null |
+shlibs=$(cd "$work" && dpkg-shlibdeps -O -eroot/usr/bin/pushdesk -eroot/usr/bin/pushdesk-desktop -eroot/usr/bin/pushdesk-tray 2>/dev/null |
   sed -n 's/^shlibs:Depends=//p')
 [ -n "$shlibs" ] || { echo "package-test: dpkg-shlibdeps found nothing" >&2; exit 1; }
 depends=$(dpkg-deb -f "$deb" Depends)

@@ -28,6 +28,6 @@ if [ "$mode" = serve ]; then
   cargo build --release --quiet -p pushdesk
   exec target/release/pushdesk serve "$@"
 fi
-cargo build --release --quiet -p pushdesk -p pushdesk-desktop
-echo "run: starting pushdesk-desktop (it lives in the tray; Quit is in the tray menu)" >&2
+cargo build --release --quiet -p pushdesk -p pushdesk-desktop-core -p pushdesk-desktop
+echo "run: starting pushdesk-desktop (it starts pushdesk-tray, which stays in the tray; Quit is in the tray menu)" >&2
 exec target/release/pushdesk-desktop "$@"

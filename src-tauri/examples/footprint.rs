@@ -2,8 +2,9 @@
 //! a user runs it (release build, Xvfb, a private D-Bus with dunst), side
 //! by side with a minimal Tauri 2 app (`examples/minimal.rs`) in one run:
 //!
-//! * memory of the whole process tree (app + WebKit processes) as PSS, with
-//!   the window open, and closed to the tray;
+//! * memory as PSS of every process of the app (the tray process, and with
+//!   the window open the window process and its WebKit processes), with
+//!   the window open, closed to the tray, and started hidden;
 //! * idle wake-ups (context switches) and CPU with the window closed;
 //! * cold start to connected (process spawn until the hub counts it);
 //! * hub emit → `Notify` call at the D-Bus daemon (dbus-monitor's clock).
@@ -16,7 +17,8 @@ use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
 use anyhow::{Context as _, bail};
 use pushdesk_e2e::peers::desktop::{
-    process_name, process_tree, pss_kib, wakeups_and_ticks, wakeups_between, web_processes,
+    alive, process_name, process_tree, pss_kib, stop_core, wait_core, wakeups_and_ticks,
+    wakeups_between,
 };
 use pushdesk_e2e::{Desktop, NotificationDaemon, TempDir};
 use pushdesk_socketio::{ClientBuilder, Events, SocketEvent, json};
@@ -99,6 +101,13 @@ fn tree_report(pid: u32) -> (u64, String) {
         .map(|p| format!("{} {:.1} MiB", process_name(*p), mib(pss_kib(&[*p]))))
         .collect();
     (pss_kib(&tree), names.join(", "))
+}
+
+/// The window's process tree and the tray process's, together.
+fn app_report(window: u32, core: u32) -> (u64, String) {
+    let (a, an) = tree_report(window);
+    let (b, bn) = tree_report(core);
+    (a + b, format!("{an}, {bn}"))
 }
 
 fn mib(kib: u64) -> f64 {
@@ -191,10 +200,12 @@ async fn main() -> anyhow::Result<()> {
         if run == 0 {
             tokio::time::sleep(SETTLE).await;
             let pid = child.id().context("pid")?;
-            (open_pss, open_names) = tree_report(pid);
+            let core = wait_core(data.path(), Duration::from_secs(10)).await?;
+            (open_pss, open_names) = app_report(pid, core);
         }
         child.kill().await?;
         let _ = child.wait().await;
+        stop_core(data.path());
         // Wait for the hub to count it gone.
         let deadline = Instant::now() + Duration::from_secs(10);
         while Instant::now() < deadline {
@@ -213,17 +224,19 @@ async fn main() -> anyhow::Result<()> {
     }
     starts.sort_by(f64::total_cmp);
 
-    // Started hidden (--hidden, as start-at-login does): no webview yet.
+    // Started hidden (--hidden, as start-at-login does): the tray process
+    // only, no window process ever.
     let (hidden_pss, hidden_names) = {
         let home = TempDir::new("bench-home")?;
         let data = TempDir::new("bench-data")?;
         let args = app_args(&hub.url(), data.path(), &["--hidden"]);
         let mut child = spawn(&app, &daemon, home.path(), &args)?;
         wait_count(&mut events, 2, Duration::from_secs(30)).await?;
-        tokio::time::sleep(SETTLE).await;
-        let report = tree_report(child.id().context("pid")?);
-        child.kill().await?;
         let _ = child.wait().await;
+        tokio::time::sleep(SETTLE).await;
+        let core = wait_core(data.path(), Duration::from_secs(10)).await?;
+        let report = tree_report(core);
+        stop_core(data.path());
         report
     };
 
@@ -245,18 +258,19 @@ async fn main() -> anyhow::Result<()> {
         .client
         .find(fantoccini::Locator::Css("[data-testid=shared-text]"))
         .await?;
+    let core = desktop.core_pid()?;
     let _ = area.send_keys(&(fantoccini::key::Key::Control + "w")).await;
     let deadline = Instant::now() + Duration::from_secs(20);
-    while !web_processes(pid).is_empty() {
+    while alive(pid) {
         if Instant::now() > deadline {
-            bail!("the webview did not go away");
+            bail!("the window process did not go away");
         }
         tokio::time::sleep(Duration::from_millis(200)).await;
     }
     tokio::time::sleep(SETTLE).await;
-    let (closed_pss, closed_names) = tree_report(pid);
+    let (closed_pss, closed_names) = tree_report(core);
     let idle_secs = 30;
-    let tree = process_tree(pid);
+    let tree = process_tree(core);
     let (w0, c0) = wakeups_and_ticks(&tree);
     tokio::time::sleep(Duration::from_secs(idle_secs)).await;
     let (w1, c1) = wakeups_and_ticks(&tree);
@@ -347,6 +361,10 @@ async fn main() -> anyhow::Result<()> {
     println!(
         "| PSS, started hidden in the tray | {:.1} MiB | – |",
         mib(hidden_pss)
+    );
+    println!(
+        "| closed to the tray / minimal open | {:.2}× | – |",
+        closed_pss as f64 / min_pss.max(1) as f64
     );
     println!("| idle wake-ups, window closed | {wakeups:.1}/s | – |");
     println!("| idle CPU, window closed | {cpu_pct:.2} % | – |");
