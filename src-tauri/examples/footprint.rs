@@ -103,11 +103,20 @@ fn tree_report(pid: u32) -> (u64, String) {
     (pss_kib(&tree), names.join(", "))
 }
 
-/// The window's process tree and the tray process's, together.
+/// The window's process tree and the tray process's, together (the tray
+/// process may be the window's child: each process counts once).
 fn app_report(window: u32, core: u32) -> (u64, String) {
-    let (a, an) = tree_report(window);
-    let (b, bn) = tree_report(core);
-    (a + b, format!("{an}, {bn}"))
+    let mut pids = process_tree(window);
+    for p in process_tree(core) {
+        if !pids.contains(&p) {
+            pids.push(p);
+        }
+    }
+    let names: Vec<String> = pids
+        .iter()
+        .map(|p| format!("{} {:.1} MiB", process_name(*p), mib(pss_kib(&[*p]))))
+        .collect();
+    (pss_kib(&pids), names.join(", "))
 }
 
 fn mib(kib: u64) -> f64 {

@@ -71,6 +71,14 @@ pub enum IconError {
         /// The icon's URL.
         url: String,
     },
+    /// The URL failed a moment ago; it is not fetched again yet.
+    #[error("icon {url} failed recently ({reason}); not fetched again yet")]
+    RecentlyFailed {
+        /// The icon's URL.
+        url: String,
+        /// The earlier failure.
+        reason: String,
+    },
     /// The cache directory could not be read or written.
     #[error("icon cache {}: {source}", path.display())]
     Io {

@@ -6,12 +6,16 @@
 //! refused: it can reference other files); at most `max_files` icons are
 //! kept (the least recently written go first). A failure is an
 //! [`IconError`] for the caller to log; the notification is shown without
-//! an icon.
+//! an icon. A URL that failed is not asked for again for a while
+//! (`retry_failed_after`), so a hub without the icon its notifications name
+//! costs one request, not one per notification.
 
+use std::collections::HashMap;
 use std::path::{Path, PathBuf};
-use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Mutex};
 use std::time::Duration;
+use std::time::Instant;
 
 use sha2::{Digest as _, Sha256};
 use tracing::{debug, warn};
@@ -31,7 +35,14 @@ pub struct IconOptions {
     /// TLS for https icons; `None`: the OS trust store and the webpki roots.
     /// Pass the hub connection's configuration for a self-hosted hub's CA.
     pub tls: Option<Arc<rustls::ClientConfig>>,
+    /// How long a URL that failed is answered with
+    /// [`IconError::RecentlyFailed`] instead of being fetched again (60 s
+    /// by default).
+    pub retry_failed_after: Duration,
 }
+
+/// Most failed URLs remembered at once.
+const MAX_FAILURES: usize = 256;
 
 impl Default for IconOptions {
     fn default() -> Self {
@@ -40,6 +51,7 @@ impl Default for IconOptions {
             timeout: Duration::from_secs(5),
             max_files: 256,
             tls: None,
+            retry_failed_after: Duration::from_secs(60),
         }
     }
 }
@@ -50,6 +62,8 @@ pub struct IconCache {
     dir: PathBuf,
     client: reqwest::Client,
     options: IconOptions,
+    /// URL → when it failed and why.
+    failures: Arc<Mutex<HashMap<String, (Instant, String)>>>,
 }
 
 /// Image formats passed on, by their first bytes, with a file extension
@@ -109,6 +123,7 @@ impl IconCache {
             dir,
             client,
             options,
+            failures: Arc::default(),
         })
     }
 
@@ -123,6 +138,12 @@ impl IconCache {
         if !matches!(url.scheme(), "http" | "https") {
             return Err(IconError::Refused(url.as_str().chars().take(100).collect()));
         }
+        if let Some(reason) = self.recent_failure(url) {
+            return Err(IconError::RecentlyFailed {
+                url: url.to_string(),
+                reason,
+            });
+        }
         let stem = file_stem(url);
         if let Some(path) = self.cached(&stem).await {
             debug!(%url, path = %path.display(), "icon from the cache");
@@ -134,15 +155,53 @@ impl IconCache {
             .map_err(|_| IconError::Timeout {
                 url: url.to_string(),
                 timeout,
-            })??;
-        let ext = sniff(&body).ok_or_else(|| IconError::NotAnImage {
-            url: url.to_string(),
-        })?;
+            })
+            .and_then(|r| r)
+            .and_then(|body| match sniff(&body) {
+                Some(ext) => Ok((body, ext)),
+                None => Err(IconError::NotAnImage {
+                    url: url.to_string(),
+                }),
+            });
+        let (body, ext) = match body {
+            Ok(found) => found,
+            Err(e) => {
+                self.failed(url, &e);
+                return Err(e);
+            }
+        };
         let path = self.dir.join(format!("{stem}.{ext}"));
         self.store(&path, &body).await?;
         self.prune(&path).await;
         debug!(%url, path = %path.display(), bytes = body.len(), "icon fetched");
         Ok(path)
+    }
+
+    /// Why `url` failed, if it did within `retry_failed_after`.
+    fn recent_failure(&self, url: &Url) -> Option<String> {
+        let failures = self
+            .failures
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        failures
+            .get(url.as_str())
+            .filter(|(at, _)| at.elapsed() < self.options.retry_failed_after)
+            .map(|(_, reason)| reason.clone())
+    }
+
+    fn failed(&self, url: &Url, error: &IconError) {
+        let mut failures = self
+            .failures
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        if failures.len() >= MAX_FAILURES {
+            let retry = self.options.retry_failed_after;
+            failures.retain(|_, (at, _)| at.elapsed() < retry);
+            if failures.len() >= MAX_FAILURES {
+                failures.clear();
+            }
+        }
+        failures.insert(url.to_string(), (Instant::now(), error.to_string()));
     }
 
     async fn cached(&self, stem: &str) -> Option<PathBuf> {

@@ -138,6 +138,12 @@ async fn refuses_what_is_too_big_not_an_image_missing_or_slow() {
             matches!(err, IconError::Status { status: 404, .. }),
             "{err}"
         );
+        // Asked again at once, it is not fetched: the earlier failure comes back.
+        let err = cache.fetch(&url("missing.png")).await.unwrap_err();
+        assert!(
+            matches!(&err, IconError::RecentlyFailed { reason, .. } if reason.contains("404")),
+            "{err}"
+        );
         let started = std::time::Instant::now();
         let err = cache.fetch(&url("slow.png")).await.unwrap_err();
         assert!(matches!(err, IconError::Timeout { .. }), "{err}");
@@ -168,6 +174,23 @@ async fn refuses_what_is_too_big_not_an_image_missing_or_slow() {
             .await
             .unwrap_err();
         assert!(matches!(err, IconError::Fetch { .. }), "{err}");
+
+        // With no grace period, a failed URL is fetched again each time.
+        let eager = IconCache::with_options(
+            dir.path(),
+            IconOptions {
+                retry_failed_after: Duration::ZERO,
+                ..IconOptions::default()
+            },
+        )
+        .unwrap();
+        for _ in 0..2 {
+            let err = eager.fetch(&url("missing.png")).await.unwrap_err();
+            assert!(
+                matches!(err, IconError::Status { status: 404, .. }),
+                "{err}"
+            );
+        }
     })
     .await;
 }
