@@ -73,22 +73,27 @@ fn run(args: args::Args) -> anyhow::Result<()> {
         Some(dir) => dir,
         None => paths::default_data_dir()?,
     };
+    if args.hidden {
+        // The tray process only, no window (and an open one stays as it is).
+        tauri::async_runtime::block_on(CoreClient::ensure_running(
+            &data_dir,
+            &core_args(&args),
+            args.token.as_deref(),
+        ))?;
+        return Ok(());
+    }
     let attach = tauri::async_runtime::block_on(CoreClient::connect_or_start(
         &data_dir,
         &core_args(&args),
         args.token.as_deref(),
     ))?;
     let (client, mut events) = match attach {
-        Attach::HandedOver => {
+        Attach::Attached(client, events) => (Arc::new(client), events),
+        Attach::HandedOver | Attach::Running => {
             info!("a window is already open; it was brought to the front");
             return Ok(());
         }
-        Attach::Attached(client, events) => (Arc::new(client), events),
     };
-    if args.hidden {
-        // Start at login: the core runs in the tray, no window.
-        return Ok(());
-    }
     let focus_client = client.clone();
     let app = tauri::Builder::default()
         .plugin(tauri_plugin_window_state::Builder::default().build())

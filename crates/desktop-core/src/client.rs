@@ -70,6 +70,8 @@ pub enum Attach {
     Attached(CoreClient, mpsc::UnboundedReceiver<FromCore>),
     /// Another window is open; it was asked to come to the front.
     HandedOver,
+    /// The core runs (asked without a window: [`CoreClient::ensure_running`]).
+    Running,
 }
 
 type Pending = Arc<Mutex<HashMap<u64, oneshot::Sender<Result<Value, String>>>>>;
@@ -89,6 +91,11 @@ fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
 impl CoreClient {
     /// Attaches to the core running for `data_dir`.
     pub async fn connect(data_dir: &Path) -> Result<Attach, ConnectError> {
+        Self::hello(data_dir, true).await
+    }
+
+    /// Says hello to `data_dir`'s core, as a window or only to check it runs.
+    async fn hello(data_dir: &Path, window: bool) -> Result<Attach, ConnectError> {
         let text = std::fs::read_to_string(paths::address_file(data_dir))
             .map_err(|_| ConnectError::NotRunning)?;
         let address: Address =
@@ -104,6 +111,7 @@ impl CoreClient {
         let (read, mut write) = stream.into_split();
         let mut hello = ipc::encode(&ToCore::Hello {
             secret: address.secret,
+            window,
         });
         hello.push('\n');
         write
@@ -123,6 +131,9 @@ impl CoreClient {
             // A core that is shutting down, or not ours.
             None => return Err(ConnectError::NotRunning),
         };
+        if !window {
+            return Ok(Attach::Running);
+        }
         if !attached {
             return Ok(Attach::HandedOver);
         }
@@ -178,14 +189,36 @@ impl CoreClient {
         core_args: &[OsString],
         token: Option<&str>,
     ) -> Result<Attach, ConnectError> {
-        match Self::connect(data_dir).await {
+        Self::start_and_hello(data_dir, core_args, token, true).await
+    }
+
+    /// Makes sure `data_dir`'s core runs, starting it like
+    /// [`CoreClient::connect_or_start`] if needed, without attaching a
+    /// window or bringing an open one forward (`--hidden`).
+    pub async fn ensure_running(
+        data_dir: &Path,
+        core_args: &[OsString],
+        token: Option<&str>,
+    ) -> Result<(), ConnectError> {
+        Self::start_and_hello(data_dir, core_args, token, false)
+            .await
+            .map(|_| ())
+    }
+
+    async fn start_and_hello(
+        data_dir: &Path,
+        core_args: &[OsString],
+        token: Option<&str>,
+        window: bool,
+    ) -> Result<Attach, ConnectError> {
+        match Self::hello(data_dir, window).await {
             Err(ConnectError::NotRunning) => {}
             other => return other,
         }
         start_core(data_dir, core_args, token)?;
         let deadline = Instant::now() + START_TIMEOUT;
         loop {
-            match Self::connect(data_dir).await {
+            match Self::hello(data_dir, window).await {
                 Err(ConnectError::NotRunning) if Instant::now() < deadline => {
                     tokio::time::sleep(Duration::from_millis(25)).await;
                 }

@@ -70,6 +70,10 @@ pub enum ToCore {
     Hello {
         /// [`Address::secret`].
         secret: String,
+        /// `false`: only making sure the core runs (`--hidden`): do not
+        /// attach, and do not bring an open window forward.
+        #[serde(default = "yes")]
+        window: bool,
     },
     /// A command; answered by a [`ToView::Reply`] with the same id.
     Call {
@@ -114,6 +118,10 @@ pub enum ToView {
     Show,
     /// The app is quitting: close the window and exit.
     Quit,
+}
+
+fn yes() -> bool {
+    true
 }
 
 /// A line that is not a message of the expected kind.
@@ -161,6 +169,18 @@ mod tests {
             }) => assert_eq!(text, "日本語"),
             other => panic!("{other:?}"),
         }
+    }
+
+    #[test]
+    fn a_hello_is_from_a_window_unless_it_says_otherwise() {
+        assert!(matches!(
+            decode::<ToCore>(r#"{"type":"hello","secret":"s"}"#),
+            Ok(ToCore::Hello { window: true, .. })
+        ));
+        assert!(matches!(
+            decode::<ToCore>(r#"{"type":"hello","secret":"s","window":false}"#),
+            Ok(ToCore::Hello { window: false, .. })
+        ));
     }
 
     #[test]

@@ -70,6 +70,19 @@ async fn one_window_at_a_time_and_a_second_one_hands_over() -> anyhow::Result<()
     let shown = tokio::time::timeout(Duration::from_secs(5), first_events.recv()).await?;
     assert_eq!(shown, Some(FromCore::Show));
 
+    // Making sure the core runs (`--hidden`) leaves the open window alone:
+    // no Show is queued before the answer to a later call.
+    CoreClient::ensure_running(dir.path(), &[], None).await?;
+    first
+        .call(Request::GetSettings)
+        .await
+        .map_err(anyhow::Error::msg)?;
+    assert!(
+        first_events.try_recv().is_err(),
+        "an open window was brought forward"
+    );
+    assert!(service.attached());
+
     // Calls reach the core: Do Not Disturb is saved.
     first
         .call(Request::SetDnd { on: true })
