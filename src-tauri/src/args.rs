@@ -2,13 +2,13 @@
 //! `--server` and `--token` override the saved settings for the run of the
 //! tray process this window starts; a running one keeps its own.
 
-use std::path::PathBuf;
+use pushdesk_desktop_core::CoreFlags;
 
 /// `pushdesk-desktop [--server URL] [--token T] [--data-dir DIR] [--hidden]`.
 #[derive(Debug, Clone, Default, clap::Parser)]
 #[command(
     name = "pushdesk-desktop",
-    version = crate::VERSION,
+    version = pushdesk_desktop_core::VERSION,
     about = "Pushdesk desktop app: live user count, shared text and native notifications from a hub.",
     long_about = "Pushdesk desktop app: keeps a connection to a Pushdesk hub (or the seed's \
 Flask-SocketIO server) from the tray, shows the live user count and the shared text, and turns \
@@ -18,17 +18,9 @@ not running; closing the window keeps it running there, and Quit is in the tray 
 launch brings the open window to the front."
 )]
 pub struct Args {
-    /// Hub URL (http, https, ws or wss) for this run, instead of the saved
-    /// setting. `embedded` starts the built-in hub.
-    #[arg(long, env = "PUSHDESK_SERVER", value_name = "URL")]
-    pub server: Option<String>,
-    /// Access token for the hub, sent in the Socket.IO auth payload.
-    #[arg(long, env = "PUSHDESK_TOKEN", hide_env_values = true, value_name = "T")]
-    pub token: Option<String>,
-    /// Where settings, the local history and the embedded hub's data live
-    /// (default: the OS data directory, e.g. ~/.local/share/dev.pushdesk.desktop).
-    #[arg(long, value_name = "DIR")]
-    pub data_dir: Option<PathBuf>,
+    /// Which hub, and where the data lives (passed on to the tray process).
+    #[command(flatten)]
+    pub core: CoreFlags,
     /// Start the tray process without opening the window.
     #[arg(long)]
     pub hidden: bool,

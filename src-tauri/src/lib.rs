@@ -20,34 +20,16 @@ use std::sync::Arc;
 
 use clap::Parser as _;
 use pushdesk_desktop_core::client::{Attach, CoreClient, FromCore};
-use pushdesk_desktop_core::paths;
 use tauri::{Emitter as _, WindowEvent};
 use tracing::{info, warn};
 
-/// The version, as `--version` prints it.
-pub const VERSION: &str = git_version::git_version!(
-    prefix = concat!(env!("CARGO_PKG_VERSION"), " (commit "),
-    args = [
-        "--always",
-        "--abbrev=12",
-        "--dirty=-modified",
-        "--exclude=*"
-    ],
-    suffix = ")",
-    fallback = concat!(env!("CARGO_PKG_VERSION"), " (commit unknown)")
-);
+/// The version, as `--version` prints it (the same build as the tray's).
+pub use pushdesk_desktop_core::VERSION;
 
 /// Runs the window; returns when it closes.
 pub fn main() -> ExitCode {
     let args = args::Args::parse();
-    tracing_subscriber::fmt()
-        .with_env_filter(
-            tracing_subscriber::EnvFilter::try_from_default_env()
-                .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info")),
-        )
-        .with_writer(std::io::stderr)
-        .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stderr()))
-        .init();
+    pushdesk_desktop_core::init_logging();
     match run(args) {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => {
@@ -61,7 +43,7 @@ pub fn main() -> ExitCode {
 /// on a command line other users can read).
 fn core_args(args: &args::Args) -> Vec<OsString> {
     let mut out = Vec::new();
-    if let Some(server) = &args.server {
+    if let Some(server) = &args.core.server {
         out.push("--server".into());
         out.push(server.into());
     }
@@ -69,23 +51,20 @@ fn core_args(args: &args::Args) -> Vec<OsString> {
 }
 
 fn run(args: args::Args) -> anyhow::Result<()> {
-    let data_dir = match args.data_dir.clone() {
-        Some(dir) => dir,
-        None => paths::default_data_dir()?,
-    };
+    let data_dir = args.core.data_dir()?;
     if args.hidden {
         // The tray process only, no window (and an open one stays as it is).
         tauri::async_runtime::block_on(CoreClient::ensure_running(
             &data_dir,
             &core_args(&args),
-            args.token.as_deref(),
+            args.core.token.as_deref(),
         ))?;
         return Ok(());
     }
     let attach = tauri::async_runtime::block_on(CoreClient::connect_or_start(
         &data_dir,
         &core_args(&args),
-        args.token.as_deref(),
+        args.core.token.as_deref(),
     ))?;
     let (client, mut events) = match attach {
         Attach::Attached(client, events) => (Arc::new(client), events),

@@ -4,7 +4,7 @@
 //! quits from the tray menu or on SIGTERM/Ctrl+C, telling the window first.
 
 use std::process::ExitCode;
-use std::sync::{Arc, Mutex, MutexGuard};
+use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use clap::Parser as _;
@@ -15,9 +15,9 @@ use tracing::{info, warn};
 use crate::args::Args;
 use crate::core::{Core, Overrides, Snapshot, Views};
 use crate::ipc::ToView;
-use crate::paths;
 use crate::service::Service;
 use crate::tray::{self, Tray, TrayAction};
+use crate::{lock, paths};
 
 /// The name notifications are shown under: the app's name, on Windows its
 /// AppUserModelID (the bundle identifier, which the installer registers).
@@ -34,14 +34,7 @@ const WINDOW_START_GRACE: Duration = Duration::from_secs(10);
 /// Runs `pushdesk-tray`; returns when the user quits.
 pub fn main() -> ExitCode {
     let args = Args::parse();
-    tracing_subscriber::fmt()
-        .with_env_filter(
-            tracing_subscriber::EnvFilter::try_from_default_env()
-                .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info")),
-        )
-        .with_writer(std::io::stderr)
-        .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stderr()))
-        .init();
+    crate::init_logging();
     match run(args) {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => {
@@ -52,10 +45,7 @@ pub fn main() -> ExitCode {
 }
 
 fn run(args: Args) -> anyhow::Result<()> {
-    let data_dir = match args.data_dir.clone() {
-        Some(dir) => dir,
-        None => paths::default_data_dir()?,
-    };
+    let data_dir = args.core.data_dir()?;
     std::fs::create_dir_all(&data_dir)?;
     let lock = std::fs::File::options()
         .create(true)
@@ -72,8 +62,8 @@ fn run(args: Args) -> anyhow::Result<()> {
     }
     info!(data_dir = %data_dir.display(), "starting");
     let overrides = Overrides {
-        server: args.server.clone(),
-        token: args.token.clone(),
+        server: args.core.server.clone(),
+        token: args.core.token.clone(),
     };
     let (actions, mut picked) = mpsc::unbounded_channel();
     tray::run_with_tray(actions, move |tray| async move {
@@ -85,13 +75,7 @@ fn run(args: Args) -> anyhow::Result<()> {
             data_dir: data_dir.clone(),
             window_started: Mutex::new(None),
         });
-        let core = Core::open(
-            data_dir,
-            overrides,
-            Box::new(SharedViews(views.clone())),
-            NOTIFIER_NAME,
-        )
-        .await?;
+        let core = Core::open(data_dir, overrides, Box::new(views.clone()), NOTIFIER_NAME).await?;
         service.run(core.clone())?;
         views.summary(&core.snapshot(false));
         let connecting = core.clone();
@@ -142,10 +126,6 @@ async fn terminated() {
     {
         let _ = tokio::signal::ctrl_c().await;
     }
-}
-
-fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
-    m.lock().unwrap_or_else(std::sync::PoisonError::into_inner)
 }
 
 /// The core's views in this process: the window process (through the
@@ -221,29 +201,5 @@ impl Views for ProcessViews {
             launcher.disable()
         };
         result.map_err(|e| format!("start at login: {e}"))
-    }
-}
-
-/// `Views` behind an `Arc`, so the app keeps a handle too.
-struct SharedViews(Arc<ProcessViews>);
-
-impl Views for SharedViews {
-    fn emit(&self, event: &str, payload: Value) {
-        self.0.emit(event, payload);
-    }
-    fn summary(&self, snapshot: &Snapshot) {
-        self.0.summary(snapshot);
-    }
-    fn open_window(&self) {
-        self.0.open_window();
-    }
-    fn window_focused(&self) -> bool {
-        self.0.window_focused()
-    }
-    fn open_url(&self, url: &str) {
-        self.0.open_url(url);
-    }
-    fn autostart(&self, on: bool) -> Result<(), String> {
-        self.0.autostart(on)
     }
 }

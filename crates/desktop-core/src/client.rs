@@ -6,7 +6,7 @@ use std::collections::HashMap;
 use std::ffi::OsString;
 use std::path::Path;
 use std::sync::atomic::{AtomicU64, Ordering};
-use std::sync::{Arc, Mutex, MutexGuard};
+use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use futures_util::StreamExt as _;
@@ -18,7 +18,7 @@ use tokio_util::codec::{FramedRead, LinesCodec};
 use tracing::{info, warn};
 
 use crate::ipc::{self, Address, MAX_LINE, Request, ToCore, ToView};
-use crate::paths;
+use crate::{lock, paths};
 
 /// How long a started core has to become reachable.
 const START_TIMEOUT: Duration = Duration::from_secs(20);
@@ -82,10 +82,6 @@ pub struct CoreClient {
     lines: mpsc::UnboundedSender<String>,
     pending: Pending,
     next_id: AtomicU64,
-}
-
-fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
-    m.lock().unwrap_or_else(std::sync::PoisonError::into_inner)
 }
 
 impl CoreClient {

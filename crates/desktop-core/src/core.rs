@@ -5,7 +5,7 @@
 //! commands. Closing the window changes nothing here.
 
 use std::path::PathBuf;
-use std::sync::{Arc, Mutex, MutexGuard};
+use std::sync::{Arc, Mutex};
 use std::time::{SystemTime, UNIX_EPOCH};
 
 use pushdesk_hub_model::{Notification, NotificationClicked, NotificationClosed, events};
@@ -18,7 +18,7 @@ use crate::alerts::{AlertEvent, Alerts};
 use crate::history::{History, Outcome};
 use crate::link::{HubLink, LinkSink, SendResult, Target, UiStatus, text_request};
 use crate::settings::{Settings, SettingsFile};
-use crate::ui_events;
+use crate::{lock, ui_events};
 
 /// What the webview needs to draw itself (also after it was re-created).
 #[derive(Debug, Clone, Serialize, PartialEq)]
@@ -89,6 +89,28 @@ pub trait Views: Send + Sync + 'static {
     fn autostart(&self, on: bool) -> Result<(), String>;
 }
 
+/// A shared view (the app keeps a handle to the views it gives the core).
+impl<T: Views + ?Sized> Views for Arc<T> {
+    fn emit(&self, event: &str, payload: Value) {
+        (**self).emit(event, payload);
+    }
+    fn summary(&self, snapshot: &Snapshot) {
+        (**self).summary(snapshot);
+    }
+    fn open_window(&self) {
+        (**self).open_window();
+    }
+    fn window_focused(&self) -> bool {
+        (**self).window_focused()
+    }
+    fn open_url(&self, url: &str) {
+        (**self).open_url(url);
+    }
+    fn autostart(&self, on: bool) -> Result<(), String> {
+        (**self).autostart(on)
+    }
+}
+
 /// The app's state and rules.
 pub struct Core {
     data_dir: PathBuf,
@@ -110,11 +132,6 @@ impl std::fmt::Debug for Core {
             .field("data_dir", &self.data_dir)
             .finish_non_exhaustive()
     }
-}
-
-fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
-    // A panic while holding one of these short locks leaves consistent data.
-    m.lock().unwrap_or_else(std::sync::PoisonError::into_inner)
 }
 
 /// Unix milliseconds.

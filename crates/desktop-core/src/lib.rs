@@ -35,6 +35,7 @@ pub mod settings;
 pub mod tray;
 pub mod ui_events;
 
+pub use crate::args::CoreFlags;
 pub use crate::client::{CoreClient, FromCore};
 pub use crate::core::{Core, Snapshot, Views};
 pub use crate::draft::Draft;
@@ -51,3 +52,22 @@ pub const VERSION: &str = git_version::git_version!(
     suffix = ")",
     fallback = concat!(env!("CARGO_PKG_VERSION"), " (commit unknown)")
 );
+
+/// Logs to stderr, filtered by `RUST_LOG` (default `info`); both the tray
+/// and the window process start with it.
+pub fn init_logging() {
+    tracing_subscriber::fmt()
+        .with_env_filter(
+            tracing_subscriber::EnvFilter::try_from_default_env()
+                .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info")),
+        )
+        .with_writer(std::io::stderr)
+        .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stderr()))
+        .init();
+}
+
+/// Locks a mutex; a panic while one of our short locks was held leaves
+/// consistent data, so a poisoned lock is used as is.
+pub(crate) fn lock<T>(m: &std::sync::Mutex<T>) -> std::sync::MutexGuard<'_, T> {
+    m.lock().unwrap_or_else(std::sync::PoisonError::into_inner)
+}

@@ -6,7 +6,7 @@
 //! removed when the service stops.
 
 use std::path::{Path, PathBuf};
-use std::sync::{Arc, Mutex, MutexGuard};
+use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use futures_util::StreamExt as _;
@@ -19,7 +19,7 @@ use tracing::{debug, info, warn};
 
 use crate::core::Core;
 use crate::ipc::{self, Address, MAX_LINE, Request, ToCore, ToView};
-use crate::paths;
+use crate::{lock, paths};
 
 /// Most history entries one call returns.
 pub const MAX_HISTORY: usize = 500;
@@ -48,10 +48,6 @@ impl std::fmt::Debug for Service {
             .field("port", &self.address.port)
             .finish_non_exhaustive()
     }
-}
-
-fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
-    m.lock().unwrap_or_else(std::sync::PoisonError::into_inner)
 }
 
 impl Service {
