@@ -15,6 +15,7 @@
 //!   [`resolve_icon`] (icon paths resolved against the hub URL). Pure.
 //! * [`icon`]: [`IconCache`], icons fetched over http(s) with size and time
 //!   limits into a cache directory.
+//! * [`markup`]: text escaped for XML-like markup. Pure.
 //! * one backend per OS, chosen at compile time, each a `Backend` type:
 //!   `linux` (every Unix but macOS: `org.freedesktop.Notifications` over
 //!   one zbus connection), `windows` (WinRT toasts), `macos`
@@ -41,6 +42,7 @@
 
 pub mod error;
 pub mod icon;
+pub mod markup;
 pub mod models;
 pub mod shown;
 pub mod tags;

@@ -237,15 +237,21 @@ fn toast_xml(spec: &NotificationSpec) -> String {
         xml.push_str(" duration=\"long\"");
     }
     xml.push_str("><visual><binding template=\"ToastGeneric\">");
-    xml.push_str(&format!("<text>{}</text>", escape(&spec.title)));
+    xml.push_str(&format!(
+        "<text>{}</text>",
+        crate::markup::escape(&spec.title)
+    ));
     if !spec.body.is_empty() {
-        xml.push_str(&format!("<text>{}</text>", escape(&spec.body)));
+        xml.push_str(&format!(
+            "<text>{}</text>",
+            crate::markup::escape(&spec.body)
+        ));
     }
     if let Some(path) = spec.icon.as_ref().and_then(|p| p.to_str()) {
         let uri = format!("file:///{}", path.replace('\\', "/"));
         xml.push_str(&format!(
             "<image placement=\"appLogoOverride\" src=\"{}\"/>",
-            escape(&uri)
+            crate::markup::escape(&uri)
         ));
     }
     xml.push_str("</binding></visual>");
@@ -254,21 +260,4 @@ fn toast_xml(spec: &NotificationSpec) -> String {
     }
     xml.push_str("</toast>");
     xml
-}
-
-fn escape(text: &str) -> String {
-    let mut out = String::with_capacity(text.len());
-    for c in text.chars() {
-        match c {
-            '&' => out.push_str("&amp;"),
-            '<' => out.push_str("&lt;"),
-            '>' => out.push_str("&gt;"),
-            '"' => out.push_str("&quot;"),
-            '\'' => out.push_str("&apos;"),
-            // XML 1.0 has no place for other control characters.
-            c if c.is_control() && !matches!(c, '\n' | '\t') => {}
-            c => out.push(c),
-        }
-    }
-    out
 }

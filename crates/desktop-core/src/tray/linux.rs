@@ -35,7 +35,7 @@ impl ksni::Tray for Item {
         ksni::ToolTip {
             title: "Pushdesk".into(),
             // The description may hold markup: ours is text.
-            description: escape_markup(&self.text.tooltip),
+            description: pushdesk_notifier::markup::escape(&self.text.tooltip),
             ..Default::default()
         }
     }
@@ -158,33 +158,4 @@ where
         };
         body(tray).await
     })
-}
-
-/// Escapes the characters the tooltip's markup would read.
-fn escape_markup(text: &str) -> String {
-    let mut out = String::with_capacity(text.len());
-    for c in text.chars() {
-        match c {
-            '&' => out.push_str("&amp;"),
-            '<' => out.push_str("&lt;"),
-            '>' => out.push_str("&gt;"),
-            '"' => out.push_str("&quot;"),
-            '\'' => out.push_str("&apos;"),
-            c => out.push(c),
-        }
-    }
-    out
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn tooltips_show_markup_as_text() {
-        assert_eq!(
-            escape_markup("Disconnected: <b>x</b> & 'y'"),
-            "Disconnected: &lt;b&gt;x&lt;/b&gt; &amp; &apos;y&apos;"
-        );
-    }
 }
