@@ -94,13 +94,17 @@ fn app_args(hub: &str, data_dir: &Path, extra: &[&str]) -> Vec<String> {
     args
 }
 
-fn tree_report(pid: u32) -> (u64, String) {
-    let tree = process_tree(pid);
-    let names: Vec<String> = tree
+/// PSS of `pids` together, and each one's name and PSS.
+fn report(pids: &[u32]) -> (u64, String) {
+    let names: Vec<String> = pids
         .iter()
         .map(|p| format!("{} {:.1} MiB", process_name(*p), mib(pss_kib(&[*p]))))
         .collect();
-    (pss_kib(&tree), names.join(", "))
+    (pss_kib(pids), names.join(", "))
+}
+
+fn tree_report(pid: u32) -> (u64, String) {
+    report(&process_tree(pid))
 }
 
 /// The window's process tree and the tray process's, together (the tray
@@ -112,11 +116,7 @@ fn app_report(window: u32, core: u32) -> (u64, String) {
             pids.push(p);
         }
     }
-    let names: Vec<String> = pids
-        .iter()
-        .map(|p| format!("{} {:.1} MiB", process_name(*p), mib(pss_kib(&[*p]))))
-        .collect();
-    (pss_kib(&pids), names.join(", "))
+    report(&pids)
 }
 
 fn mib(kib: u64) -> f64 {
