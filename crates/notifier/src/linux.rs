@@ -10,6 +10,11 @@
 //! reported closed ([`CloseReason::Undefined`]) and forgotten, since a new
 //! daemon reuses ids.
 //!
+//! The body is text from the network. A daemon that reads it as markup
+//! ([`body_is_markup`]) gets it escaped ([`crate::markup::escape`]), so a
+//! `<b>`, `<a href>` or `<img src>` from a hub shows as the characters it
+//! is. The summary is plain text by the spec and is sent as it comes.
+//!
 //! Why not notify-rust here (checked against notify-rust 4.19 and dunst
 //! 1.9): notify-rust opens a new D-Bus connection for every notification
 //! (`Connection::session()` in each `show`) and learns about a click only by
@@ -25,6 +30,7 @@
 //! bus errors in its action handler.
 
 use std::collections::HashMap;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
@@ -65,6 +71,9 @@ trait Notifications {
     /// `CloseNotification`.
     fn close_notification(&self, id: u32) -> zbus::Result<()>;
 
+    /// `GetCapabilities`: optional features of the daemon.
+    fn get_capabilities(&self) -> zbus::Result<Vec<String>>;
+
     /// `GetServerInformation`: name, vendor, version, spec version.
     fn get_server_information(&self) -> zbus::Result<(String, String, String, String)>;
 
@@ -92,6 +101,9 @@ pub(crate) struct Backend {
     events: EventSender,
     /// Held across `Notify` so that replaces happen in call order.
     show_lock: tokio::sync::Mutex<()>,
+    /// The daemon reads the body as markup: escape it. Updated when another
+    /// daemon takes over.
+    body_markup: Arc<AtomicBool>,
     listener: JoinHandle<()>,
 }
 
@@ -144,14 +156,17 @@ impl Backend {
             .receive_owner_changed()
             .await
             .map_err(|e| Error::Bus(e.to_string()))?;
-        let (name, vendor, version, _spec) = call(proxy.get_server_information()).await?;
-        info!(%name, %vendor, %version, "notification daemon");
+        let body_markup = Arc::new(AtomicBool::new(daemon_reads_markup(&proxy).await?));
         let slots: Slots = Arc::default();
         let listener = tokio::spawn(listen(
-            actions,
-            closes,
-            owners,
+            proxy.clone(),
+            Signals {
+                actions,
+                closes,
+                owners,
+            },
             slots.clone(),
+            body_markup.clone(),
             events.clone(),
         ));
         Ok(Self {
@@ -160,6 +175,7 @@ impl Backend {
             slots,
             events,
             show_lock: tokio::sync::Mutex::new(()),
+            body_markup,
             listener,
         })
     }
@@ -195,6 +211,11 @@ impl Backend {
         } else {
             &[]
         };
+        let body = if self.body_markup.load(Ordering::Relaxed) {
+            crate::markup::escape(&spec.body)
+        } else {
+            spec.body.clone()
+        };
         let _order = self.show_lock.lock().await;
         let replaces = lock(&self.slots).replaces(spec.tag()).copied().unwrap_or(0);
         let id = call(self.proxy.notify(
@@ -202,7 +223,7 @@ impl Backend {
             replaces,
             "",
             &spec.title,
-            &spec.body,
+            &body,
             actions,
             hints,
             -1,
@@ -261,14 +282,44 @@ fn map_error(e: &zbus::Error) -> Error {
     }
 }
 
+/// Asks the daemon who it is and whether it reads the body as markup.
+async fn daemon_reads_markup(proxy: &NotificationsProxy<'_>) -> Result<bool> {
+    let (name, vendor, version, _spec) = call(proxy.get_server_information()).await?;
+    let capabilities = call(proxy.get_capabilities()).await?;
+    let markup = body_is_markup(&name, &capabilities);
+    info!(%name, %vendor, %version, ?capabilities, body_markup = markup, "notification daemon");
+    Ok(markup)
+}
+
+/// Whether a daemon named `name` with `capabilities` parses the body as
+/// markup: it lists `body-markup` (the spec's way), or it is dunst, which
+/// parses the body as Pango markup without listing it (dunst 1.9 with its
+/// default `markup = full`: `<b>` shows bold, `<img>` as "[image]", a bare
+/// `&` breaks the parse; its maintainers ask clients to escape).
+pub(crate) fn body_is_markup(name: &str, capabilities: &[String]) -> bool {
+    capabilities.iter().any(|c| c == "body-markup") || name.eq_ignore_ascii_case("dunst")
+}
+
+/// The daemon's signal streams, subscribed before the first `Notify`.
+struct Signals {
+    actions: ActionInvokedStream,
+    closes: NotificationClosedStream,
+    owners: zbus::proxy::OwnerChangedStream<'static>,
+}
+
 /// Turns the daemon's signals into events until the backend is dropped.
 async fn listen(
-    mut actions: ActionInvokedStream,
-    mut closes: NotificationClosedStream,
-    mut owners: zbus::proxy::OwnerChangedStream<'static>,
+    proxy: NotificationsProxy<'static>,
+    signals: Signals,
     slots: Slots,
+    body_markup: Arc<AtomicBool>,
     events: EventSender,
 ) {
+    let Signals {
+        mut actions,
+        mut closes,
+        mut owners,
+    } = signals;
     loop {
         tokio::select! {
             Some(signal) = next(&mut actions) => {
@@ -294,9 +345,34 @@ async fn listen(
                 for key in gone {
                     events.emit(NotifierEvent::Closed { key, reason: CloseReason::Undefined });
                 }
+                if owner.is_some() {
+                    // Escape for the newcomer when in doubt.
+                    let markup = daemon_reads_markup(&proxy).await.unwrap_or(true);
+                    body_markup.store(markup, Ordering::Relaxed);
+                }
             }
             else => break,
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::body_is_markup;
+
+    #[test]
+    fn markup_when_listed_or_dunst() {
+        let caps = |list: &[&str]| list.iter().map(|c| (*c).to_owned()).collect::<Vec<_>>();
+        assert!(body_is_markup(
+            "gnome-shell",
+            &caps(&["actions", "body", "body-markup"])
+        ));
+        assert!(body_is_markup("dunst", &caps(&["actions", "body"])));
+        assert!(!body_is_markup(
+            "Notification Daemon",
+            &caps(&["actions", "body"])
+        ));
+        assert!(!body_is_markup("mako", &[]));
     }
 }
 

@@ -54,7 +54,7 @@ async fn a_notification_arrives_with_title_body_icon_and_default_action() {
         let icon: PathBuf = dir.path().join("icon.png");
         std::fs::write(&icon, PNG).unwrap();
         let mut s = spec(1, "Deploy 日本語", None);
-        s.body = "v1.2 <b>bold</b> & more".into();
+        s.body = "v1.2 <b>bold</b> & <img src=\"/etc/passwd\"/> it's".into();
         s.icon = Some(icon.clone());
         s.urgency = Urgency::Critical;
         notifier.show(&s).await.unwrap();
@@ -63,7 +63,12 @@ async fn a_notification_arrives_with_title_body_icon_and_default_action() {
         let shown = daemon.displayed().await.unwrap();
         assert_eq!(shown.len(), 1);
         assert_eq!(shown[0].summary, "Deploy 日本語");
-        assert_eq!(shown[0].body, "v1.2 <b>bold</b> & more");
+        // dunst reads the body as Pango markup: it arrives escaped and is
+        // rendered as the characters that were sent, with no markup.
+        assert_eq!(
+            shown[0].message,
+            "<b>Deploy 日本語</b>\nv1.2 &lt;b&gt;bold&lt;/b&gt; &amp; &lt;img src=&quot;/etc/passwd&quot;/&gt; it&apos;s"
+        );
         assert_eq!(shown[0].app_name, "Pushdesk test");
         assert_eq!(shown[0].icon_path, icon.display().to_string());
         assert_eq!(shown[0].default_action, "default");

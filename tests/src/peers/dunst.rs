@@ -58,8 +58,12 @@ pub struct DunstNotification {
     pub app_name: String,
     /// `summary` (the title).
     pub summary: String,
-    /// `body`.
+    /// `body`, as the sender sent it.
     pub body: String,
+    /// `message`: what dunst renders, its `format` applied (the test
+    /// config keeps dunst's default `<b>%s</b>\n%b`: the summary escaped by
+    /// dunst, the body as Pango markup).
+    pub message: String,
     /// `icon_path`: the image dunst loaded (from the `image-path` hint).
     pub icon_path: String,
     /// `default_action_name`: `"default"` when the sender offered one.
@@ -389,6 +393,7 @@ fn parse_history(json: &str) -> anyhow::Result<Vec<DunstNotification>> {
             app_name: text(n, "appname"),
             summary: text(n, "summary"),
             body: text(n, "body"),
+            message: text(n, "message"),
             icon_path: text(n, "icon_path"),
             default_action: text(n, "default_action_name"),
         })
