@@ -4,7 +4,10 @@
 //!
 //! * memory as PSS of every process of the app (the tray process, and with
 //!   the window open the window process and its WebKit processes), with
-//!   the window open, closed to the tray, and started hidden;
+//!   the window open, closed to the tray, and started hidden; the open
+//!   window also like for like, both apps with and both without WebKit's
+//!   GPU compositing (pushdesk-desktop turns it off, the minimal app keeps
+//!   WebKit's default);
 //! * idle wake-ups (context switches) and CPU with the window closed;
 //! * cold start to connected (process spawn until the hub counts it);
 //! * hub emit → `Notify` call at the D-Bus daemon (dbus-monitor's clock).
@@ -26,6 +29,9 @@ use tokio::io::{AsyncBufReadExt as _, BufReader};
 use tokio::process::Command;
 
 const SETTLE: Duration = Duration::from_secs(5);
+
+/// WebKitGTK's switch for GPU compositing (`0`: on, `1`: off).
+const COMPOSITING_OFF: &str = "WEBKIT_DISABLE_COMPOSITING_MODE";
 
 fn unix_now() -> f64 {
     SystemTime::now()
@@ -59,14 +65,22 @@ async fn wait_count(events: &mut Events, n: u64, limit: Duration) -> anyhow::Res
 }
 
 /// Spawns an app directly (as a user does), with its window open.
+/// `compositing_off`: `WEBKIT_DISABLE_COMPOSITING_MODE`, or `None` for the
+/// app's own choice (WebKit's default, GPU compositing, for the minimal
+/// app; off for pushdesk-desktop).
 fn spawn(
     bin: &Path,
     daemon: &NotificationDaemon,
     home: &Path,
     args: &[String],
+    compositing_off: Option<&str>,
 ) -> anyhow::Result<tokio::process::Child> {
-    Command::new(bin)
-        .args(args)
+    let mut cmd = Command::new(bin);
+    match compositing_off {
+        Some(value) => cmd.env(COMPOSITING_OFF, value),
+        None => cmd.env_remove(COMPOSITING_OFF),
+    };
+    cmd.args(args)
         .envs(daemon.env())
         .env("HOME", home)
         .env("XDG_CONFIG_HOME", home.join("config"))
@@ -194,23 +208,34 @@ async fn main() -> anyhow::Result<()> {
     let (_peer, socket, mut events) = ClientBuilder::new(hub.url()).connect()?;
     wait_count(&mut events, 1, Duration::from_secs(10)).await?;
 
-    // Cold start to connected, and the open window's footprint.
+    // Cold start to connected (runs 0-4, as shipped), the open window's
+    // footprint (run 0), and the same with WebKit's GPU compositing turned
+    // back on (run 5), like for like with the minimal app.
     let mut starts = Vec::new();
     let mut open_pss = 0;
     let mut open_names = String::new();
-    for run in 0..5 {
+    let mut gpu_pss = 0;
+    for run in 0..6 {
+        let gpu = run == 5;
         let home = TempDir::new("bench-home")?;
         let data = TempDir::new("bench-data")?;
         let args = app_args(&hub.url(), data.path(), &[]);
         let t0 = Instant::now();
-        let mut child = spawn(&app, &daemon, home.path(), &args)?;
+        let mut child = spawn(&app, &daemon, home.path(), &args, gpu.then_some("0"))?;
         wait_count(&mut events, 2, Duration::from_secs(30)).await?;
-        starts.push(t0.elapsed().as_secs_f64() * 1000.0);
-        if run == 0 {
+        if !gpu {
+            starts.push(t0.elapsed().as_secs_f64() * 1000.0);
+        }
+        if run == 0 || gpu {
             tokio::time::sleep(SETTLE).await;
             let pid = child.id().context("pid")?;
             let core = wait_core(data.path(), Duration::from_secs(10)).await?;
-            (open_pss, open_names) = app_report(pid, core);
+            let (pss, names) = app_report(pid, core);
+            if gpu {
+                gpu_pss = pss;
+            } else {
+                (open_pss, open_names) = (pss, names);
+            }
         }
         child.kill().await?;
         let _ = child.wait().await;
@@ -239,7 +264,7 @@ async fn main() -> anyhow::Result<()> {
         let home = TempDir::new("bench-home")?;
         let data = TempDir::new("bench-data")?;
         let args = app_args(&hub.url(), data.path(), &["--hidden"]);
-        let mut child = spawn(&app, &daemon, home.path(), &args)?;
+        let mut child = spawn(&app, &daemon, home.path(), &args, None)?;
         wait_count(&mut events, 2, Duration::from_secs(30)).await?;
         let _ = child.wait().await;
         tokio::time::sleep(SETTLE).await;
@@ -249,12 +274,18 @@ async fn main() -> anyhow::Result<()> {
         report
     };
 
-    // The minimal Tauri app, window open, same display.
-    let home = TempDir::new("bench-home")?;
-    let mut min_child = spawn(&minimal, &daemon, home.path(), &[])?;
-    tokio::time::sleep(SETTLE + Duration::from_secs(2)).await;
-    let (min_pss, min_names) = tree_report(min_child.id().context("pid")?);
-    min_child.kill().await?;
+    // The minimal Tauri app, window open, same display: as built (GPU
+    // compositing) and with compositing off.
+    let minimal_run = async |compositing_off| -> anyhow::Result<(u64, String)> {
+        let home = TempDir::new("bench-home")?;
+        let mut child = spawn(&minimal, &daemon, home.path(), &[], compositing_off)?;
+        tokio::time::sleep(SETTLE + Duration::from_secs(2)).await;
+        let report = tree_report(child.id().context("pid")?);
+        child.kill().await?;
+        Ok(report)
+    };
+    let (min_pss, min_names) = minimal_run(None).await?;
+    let (min_cpu_pss, _) = minimal_run(Some("1")).await?;
 
     // Closed to the tray: open the app, close its window (Ctrl+W), settle.
     let data = TempDir::new("bench-data")?;
@@ -355,13 +386,25 @@ async fn main() -> anyhow::Result<()> {
     println!("| measure | pushdesk-desktop | minimal Tauri 2 app |");
     println!("| --- | --- | --- |");
     println!(
-        "| PSS, window open (whole tree) | {:.1} MiB | {:.1} MiB |",
+        "| PSS, window open (whole tree), each as shipped | {:.1} MiB | {:.1} MiB |",
         mib(open_pss),
         mib(min_pss)
     );
     println!(
         "| open / minimal | {:.2}× | 1× |",
         open_pss as f64 / min_pss.max(1) as f64
+    );
+    println!(
+        "| PSS, window open, both with GPU compositing (WebKit's default) | {:.1} MiB ({:.2}×) | {:.1} MiB |",
+        mib(gpu_pss),
+        gpu_pss as f64 / min_pss.max(1) as f64,
+        mib(min_pss)
+    );
+    println!(
+        "| PSS, window open, both without (pushdesk-desktop's default) | {:.1} MiB ({:.2}×) | {:.1} MiB |",
+        mib(open_pss),
+        open_pss as f64 / min_cpu_pss.max(1) as f64,
+        mib(min_cpu_pss)
     );
     println!(
         "| PSS, window closed to the tray | {:.1} MiB | – |",

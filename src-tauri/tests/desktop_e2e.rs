@@ -8,7 +8,9 @@ use std::time::{Duration, Instant};
 
 use anyhow::{Context as _, bail};
 use fantoccini::Locator;
-use pushdesk_e2e::peers::desktop::{alive, click_tray, process_name, process_tree, web_processes};
+use pushdesk_e2e::peers::desktop::{
+    alive, click_tray, process_name, process_tree, thread_names, web_processes,
+};
 use pushdesk_e2e::{Desktop, FlaskSeed, HubProcess, NotificationDaemon, TempDir};
 use pushdesk_hub::{HubConfig, RunningHub};
 use pushdesk_socketio::{Client, ClientBuilder, Events, Socket, SocketEvent, Value, json};
@@ -158,6 +160,21 @@ async fn count_text_and_a_notification_with_our_hub() -> anyhow::Result<()> {
         .await?;
         wait_connected(&app).await?;
         app.wait_text("user-count", |t| t == "1", WAIT).await?;
+
+        // The page is drawn on the CPU: WebKit runs no compositor and no
+        // GPU rasteriser thread in the web process (with compositing on it
+        // has ThreadedCompositor, SkiaGPUWorker and, here, llvmpipe-N).
+        let web = web_processes(app.pid()?);
+        assert!(!web.is_empty(), "no web process under the window");
+        for w in web {
+            let threads = thread_names(w);
+            assert!(
+                !threads.iter().any(|t| t.contains("Compositor")
+                    || t.contains("GPU")
+                    || t.starts_with("llvmpipe")),
+                "the web process composites on the GPU: {threads:?}"
+            );
+        }
 
         // The count follows other clients.
         let (other, socket, mut events) = peer(&hub.url()).await?;

@@ -113,7 +113,8 @@ impl Desktop {
         .env("XDG_CACHE_HOME", home.path().join("cache"))
         .env("XDG_RUNTIME_DIR", home.path())
         .env("RUST_LOG", "info,pushdesk_desktop=debug")
-        .env("WEBKIT_DISABLE_COMPOSITING_MODE", "1")
+        // The app chooses WebKit's compositing mode itself.
+        .env_remove("WEBKIT_DISABLE_COMPOSITING_MODE")
         .env_remove("PUSHDESK_SERVER")
         .env_remove("PUSHDESK_TOKEN")
         .stdin(Stdio::null())
@@ -362,6 +363,19 @@ pub fn process_tree(pid: u32) -> Vec<u32> {
 pub fn process_name(pid: u32) -> String {
     std::fs::read_to_string(format!("/proc/{pid}/comm"))
         .map(|c| c.trim().to_owned())
+        .unwrap_or_default()
+}
+
+/// The names of `pid`'s threads (`/proc/PID/task/*/comm`).
+pub fn thread_names(pid: u32) -> Vec<String> {
+    std::fs::read_dir(format!("/proc/{pid}/task"))
+        .map(|tasks| {
+            tasks
+                .filter_map(Result::ok)
+                .filter_map(|t| std::fs::read_to_string(t.path().join("comm")).ok())
+                .map(|c| c.trim().to_owned())
+                .collect()
+        })
         .unwrap_or_default()
 }
 
