@@ -32,11 +32,24 @@ pub(crate) async fn connect(cfg: &Config) -> Result<Engine, Error> {
             Ok(engine) => Ok(engine),
             Err(ws_err) => {
                 debug!(error = %ws_err, "websocket failed, trying long-polling");
-                connect_polling(cfg, false)
-                    .await
-                    .map_err(|e| Error::Transport(format!("{ws_err}; long-polling: {e}")))
+                connect_polling(cfg, false).await.map_err(|e| {
+                    Error::Transport(format!(
+                        "{}; long-polling: {}",
+                        e_detail(&ws_err),
+                        e_detail(&e)
+                    ))
+                })
             }
         },
+    }
+}
+
+/// A transport error's own text, without the "transport:" its `Display`
+/// adds (for messages that combine two of them).
+fn e_detail(e: &Error) -> String {
+    match e {
+        Error::Transport(detail) => detail.clone(),
+        other => other.to_string(),
     }
 }
 

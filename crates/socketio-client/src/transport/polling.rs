@@ -32,6 +32,23 @@ pub(crate) fn http_client(cfg: &Config) -> Result<reqwest::Client, Error> {
         .map_err(|e| Error::Transport(format!("http client: {e}")))
 }
 
+/// A failed HTTP exchange, with its causes: reqwest's own message ("error
+/// sending request for url …") leaves out why (a refused certificate, a
+/// refused connection), which is what the user needs.
+fn http_error(what: &str, e: &reqwest::Error) -> Error {
+    let mut message = format!("{what}: {e}");
+    let mut source = std::error::Error::source(e);
+    while let Some(cause) = source {
+        let text = cause.to_string();
+        if !message.contains(&text) {
+            message.push_str(": ");
+            message.push_str(&text);
+        }
+        source = cause.source();
+    }
+    Error::Transport(message)
+}
+
 /// Reads a response body, refusing more than `limit` bytes.
 async fn read_body(mut resp: reqwest::Response, limit: usize) -> Result<String, Error> {
     let status = resp.status();
@@ -39,7 +56,7 @@ async fn read_body(mut resp: reqwest::Response, limit: usize) -> Result<String, 
     while let Some(chunk) = resp
         .chunk()
         .await
-        .map_err(|e| Error::Transport(format!("polling read: {e}")))?
+        .map_err(|e| http_error("polling read", &e))?
     {
         if body.len() + chunk.len() > limit {
             return Err(Error::Transport(format!(
@@ -70,7 +87,7 @@ pub(crate) async fn handshake(
         .get(url)
         .send()
         .await
-        .map_err(|e| Error::Transport(format!("polling handshake: {e}")))?;
+        .map_err(|e| http_error("polling handshake", &e))?;
     let body = read_body(resp, cfg.max_message).await?;
     let mut packets = decode_payload(&body)?.into_iter();
     match packets.next() {
@@ -142,7 +159,7 @@ async fn read_loop(
                 .timeout(timeout)
                 .send()
                 .await
-                .map_err(|e| Error::Transport(format!("poll: {e}")))?;
+                .map_err(|e| http_error("poll", &e))?;
             let body = read_body(resp, max_body).await?;
             Ok::<_, Error>(decode_payload(&body)?)
         }
@@ -201,7 +218,7 @@ async fn write_loop(
             .await;
         let ok = match sent {
             Ok(resp) => read_body(resp, 4096).await.map(|_| ()),
-            Err(e) => Err(Error::Transport(format!("polling send: {e}"))),
+            Err(e) => Err(http_error("polling send", &e)),
         };
         if let Err(e) = ok {
             let _ = tx.send(Err(e)).await;
