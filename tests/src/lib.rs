@@ -14,13 +14,15 @@
 //!   Tauri app driven over WebDriver on that display and bus [`Desktop`]
 //!   (with its process tree, PSS and wake-up readers in [`peers::desktop`]);
 //! * small loopback helpers: [`free_port`], [`http_get`],
-//!   [`polling_handshake`].
+//!   [`polling_handshake`];
+//! * [`Pki`]: a private CA and a server certificate for TLS tests.
 //!
 //! Every wait is bounded; every spawned process is killed when its handle is
 //! dropped.
 
 pub mod http;
 pub mod peers;
+pub mod pki;
 pub mod ports;
 pub mod setup;
 
@@ -33,5 +35,6 @@ pub use peers::node::{NodeOptions, NodePeer, NodeTransports};
 pub use peers::redis::RedisServer;
 pub use peers::silent::SilentServer;
 pub use peers::siox::SioxServer;
+pub use pki::Pki;
 pub use ports::{free_port, try_free_port};
 pub use setup::{ensure_node_modules, ensure_python_venv, node_peer_dir, python_peer_dir};

@@ -3,32 +3,21 @@
 //! time (a second one hands over to the first, which is told to show
 //! itself), calls reach the core, and the address file is private.
 
+mod common;
+
 use std::sync::Arc;
 use std::time::Duration;
 
 use anyhow::bail;
 use pushdesk_desktop_core::client::{Attach, CoreClient, FromCore};
-use pushdesk_desktop_core::core::{Core, Overrides, Snapshot, Views};
+use pushdesk_desktop_core::core::{Core, Overrides};
 use pushdesk_desktop_core::ipc::Request;
 use pushdesk_desktop_core::paths;
 use pushdesk_desktop_core::service::Service;
 use serde_json::Value;
 use tokio::io::{AsyncBufReadExt as _, AsyncWriteExt as _, BufReader};
 
-struct NoViews;
-
-impl Views for NoViews {
-    fn emit(&self, _: &str, _: Value) {}
-    fn summary(&self, _: &Snapshot) {}
-    fn open_window(&self) {}
-    fn window_focused(&self) -> bool {
-        false
-    }
-    fn open_url(&self, _: &str) {}
-    fn autostart(&self, _: bool) -> Result<(), String> {
-        Ok(())
-    }
-}
+use common::NoViews;
 
 async fn core_with_service(dir: &std::path::Path) -> anyhow::Result<(Arc<Core>, Arc<Service>)> {
     let service = Service::bind(dir).await?;
