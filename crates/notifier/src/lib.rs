@@ -68,7 +68,7 @@ use tokio::sync::mpsc;
 
 pub use error::{Error, IconError, Refused, Result};
 pub use icon::{IconCache, IconOptions};
-pub use models::{CloseReason, NotificationSpec, NotifierEvent, Urgency};
+pub use models::{Action, CloseReason, DEFAULT_ACTION, NotificationSpec, NotifierEvent, Urgency};
 pub use shown::ShownOnce;
 pub use tags::TagSlots;
 pub use urls::{openable_url, resolve_icon};

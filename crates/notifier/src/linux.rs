@@ -2,7 +2,8 @@
 //! notification spec) over ONE zbus connection.
 //!
 //! `Notify` carries `replaces_id` (from [`TagSlots`]) for the tag rule, the
-//! actions `["default", "Open"]` when the caller handles clicks, the
+//! actions `["default", "Open"]` when the caller handles clicks and one
+//! pair per button (`ActionInvoked` reports the button's id), the
 //! `urgency` hint and the `image-path` hint for an already-cached icon. The
 //! `ActionInvoked` and `NotificationClosed` signals are received on the same
 //! connection and turned into [`NotifierEvent`]s by notification id; when
@@ -41,7 +42,7 @@ use zbus::zvariant::Value;
 
 use crate::EventSender;
 use crate::error::{Error, Result};
-use crate::models::{CloseReason, NotificationSpec, NotifierEvent, Urgency};
+use crate::models::{CloseReason, DEFAULT_ACTION, NotificationSpec, NotifierEvent, Urgency};
 use crate::tags::TagSlots;
 
 /// How long one call to the daemon may take.
@@ -206,11 +207,14 @@ impl Backend {
         if let Some(path) = icon {
             hints.insert("image-path", Value::from(path));
         }
-        let actions: &[&str] = if spec.has_default_action {
-            &["default", "Open"]
-        } else {
-            &[]
-        };
+        // Pairs of (id, label): the body's click, then the buttons.
+        let mut actions: Vec<&str> = Vec::new();
+        if spec.has_default_action {
+            actions.extend([DEFAULT_ACTION, "Open"]);
+        }
+        for button in spec.buttons() {
+            actions.extend([button.id.as_str(), button.title.as_str()]);
+        }
         let body = if self.body_markup.load(Ordering::Relaxed) {
             crate::markup::escape(&spec.body)
         } else {
@@ -224,7 +228,7 @@ impl Backend {
             "",
             &spec.title,
             &body,
-            actions,
+            &actions,
             hints,
             -1,
         ))

@@ -7,6 +7,9 @@
 //! `key:<key>`. One task per notification awaits its response and ends with
 //! it. The app must run from a signed `.app` bundle for macOS to accept
 //! notifications; otherwise `show` fails with the platform's error.
+//! Buttons ([`NotificationSpec::actions`]) are not shown here: they need a
+//! notification category registered per set of buttons; a click on the
+//! notification still works.
 
 use std::sync::{Arc, Mutex};
 

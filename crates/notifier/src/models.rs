@@ -3,7 +3,10 @@
 
 use std::path::PathBuf;
 
-pub use pushdesk_hub_model::Urgency;
+pub use pushdesk_hub_model::{Action, Urgency};
+
+/// The action id of a click on the notification itself.
+pub const DEFAULT_ACTION: &str = "default";
 
 /// One notification to show.
 ///
@@ -30,6 +33,10 @@ pub struct NotificationSpec {
     /// opens a window or a URL): on Linux this adds the `default` action,
     /// without which many daemons ignore clicks.
     pub has_default_action: bool,
+    /// Buttons (the hub's `actions`); a press is reported as
+    /// [`NotifierEvent::Clicked`] with the button's id. Only
+    /// [`NotificationSpec::buttons`] of them are shown.
+    pub actions: Vec<Action>,
 }
 
 impl NotificationSpec {
@@ -44,7 +51,26 @@ impl NotificationSpec {
             icon: None,
             urgency: Urgency::Normal,
             has_default_action: true,
+            actions: Vec::new(),
         }
+    }
+
+    /// The buttons to show: at most [`MAX_ACTIONS`](pushdesk_hub_model::limits::MAX_ACTIONS),
+    /// in order, leaving out an empty id, the id `"default"` (a press must not
+    /// read as a click on the body) and a repeated id.
+    pub fn buttons(&self) -> impl Iterator<Item = &Action> {
+        let mut seen: Vec<&str> = Vec::new();
+        self.actions
+            .iter()
+            .filter(move |a| {
+                let fresh =
+                    !a.id.is_empty() && a.id != DEFAULT_ACTION && !seen.contains(&a.id.as_str());
+                if fresh {
+                    seen.push(&a.id);
+                }
+                fresh
+            })
+            .take(pushdesk_hub_model::limits::MAX_ACTIONS)
     }
 
     /// The replacement tag, `None` when absent or empty (an empty tag never
@@ -154,6 +180,18 @@ mod tests {
         assert_eq!(spec.tag(), None);
         spec.tag = Some("chat".into());
         assert_eq!(spec.tag(), Some("chat"));
+    }
+
+    #[test]
+    fn buttons_are_unique_bounded_and_never_the_default() {
+        let mut spec = NotificationSpec::new(1, "t");
+        assert_eq!(spec.buttons().count(), 0);
+        spec.actions = ["ok", "", "default", "ok", "no", "a", "b", "c"]
+            .iter()
+            .map(|id| Action::new(*id, id.to_uppercase()))
+            .collect();
+        let ids: Vec<&str> = spec.buttons().map(|a| a.id.as_str()).collect();
+        assert_eq!(ids, ["ok", "no", "a", "b"]);
     }
 
     #[test]

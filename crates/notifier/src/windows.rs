@@ -255,6 +255,19 @@ fn toast_xml(spec: &NotificationSpec) -> String {
         ));
     }
     xml.push_str("</binding></visual>");
+    let mut buttons = spec.buttons().peekable();
+    if buttons.peek().is_some() {
+        // `Arguments` of the activation is the button's id.
+        xml.push_str("<actions>");
+        for button in buttons {
+            xml.push_str(&format!(
+                "<action content=\"{}\" arguments=\"{}\" activationType=\"foreground\"/>",
+                crate::markup::escape(&button.title),
+                crate::markup::escape(&button.id)
+            ));
+        }
+        xml.push_str("</actions>");
+    }
     if spec.urgency == Urgency::Low {
         xml.push_str("<audio silent=\"true\"/>");
     }

@@ -10,7 +10,7 @@ use std::time::Duration;
 
 use pushdesk_e2e::{NotificationDaemon, TempDir};
 use pushdesk_notifier::{
-    CloseReason, Error, NotificationSpec, Notifier, NotifierEvent, NotifierEvents, Urgency,
+    Action, CloseReason, Error, NotificationSpec, Notifier, NotifierEvent, NotifierEvents, Urgency,
 };
 
 const WAIT: Duration = Duration::from_secs(10);
@@ -185,6 +185,30 @@ async fn a_click_on_the_notification_is_clicked_with_its_key() {
             NotifierEvent::Clicked {
                 key: 8,
                 action: "default".into()
+            }
+        );
+    })
+    .await;
+}
+
+#[tokio::test]
+async fn a_button_press_is_clicked_with_the_buttons_id() {
+    bounded(async {
+        let (daemon, notifier, mut events) = setup().await;
+        let mut s = spec(1, "Deploy v2?", None);
+        s.actions = vec![
+            Action::new("approve", "Approve"),
+            Action::new("reject", "Reject"),
+        ];
+        notifier.show(&s).await.unwrap();
+        assert_eq!(next(&mut events).await, NotifierEvent::Shown { key: 1 });
+        daemon.wait_displayed(1, WAIT).await.unwrap();
+        daemon.press_button("reject").await.unwrap();
+        assert_eq!(
+            next(&mut events).await,
+            NotifierEvent::Clicked {
+                key: 1,
+                action: "reject".into()
             }
         );
     })

@@ -79,7 +79,12 @@ impl NotificationDaemon {
         this.xvfb = Some(xvfb);
         this.display = Some(display.clone());
         let config = this.dir.path().join("dunstrc");
-        std::fs::write(&config, DUNSTRC).context("writing dunstrc")?;
+        let dir = this.dir.path().display().to_string();
+        std::fs::write(&config, DUNSTRC.replace("@DIR@", &dir)).context("writing dunstrc")?;
+        let pick = this.dir.path().join("pick.sh");
+        std::fs::write(&pick, PICK.replace("@DIR@", &dir)).context("writing pick.sh")?;
+        std::fs::set_permissions(&pick, std::os::unix::fs::PermissionsExt::from_mode(0o755))
+            .context("chmod pick.sh")?;
         let mut dunst = Command::new("dunst")
             .arg("-config")
             .arg(&config)
@@ -243,6 +248,16 @@ impl NotificationDaemon {
             .map(drop)
     }
 
+    /// Presses the button with action id `action` (of the one notification
+    /// on screen that has it), as a user does through dunst's context menu:
+    /// `dunstctl context` runs the configured `dmenu`, a script here that
+    /// picks the menu line ending in `,ACTION]`.
+    pub async fn press_button(&self, action: &str) -> anyhow::Result<()> {
+        std::fs::write(self.dir.path().join("want"), format!(",{action}]"))
+            .context("writing the wanted action")?;
+        self.dunstctl(&["context"]).await.map(drop)
+    }
+
     /// `CloseNotification(id)` through `gdbus`, as another app would.
     pub async fn close_notification(&self, id: u32) -> anyhow::Result<()> {
         self.run(
@@ -312,8 +327,10 @@ const BUS_CONF: &str = r#"<!DOCTYPE busconfig PUBLIC "-//freedesktop//DTD D-Bus 
 </busconfig>
 "#;
 
-/// Nothing expires, nothing is stacked or limited, history keeps plenty.
+/// Nothing expires, nothing is stacked or limited, history keeps plenty;
+/// the context menu is [`PICK`] (`@DIR@`: the daemon's directory).
 const DUNSTRC: &str = "[global]
+    dmenu = @DIR@/pick.sh
     monitor = 0
     follow = none
     notification_limit = 0
@@ -329,6 +346,12 @@ const DUNSTRC: &str = "[global]
     timeout = 0
 [urgency_critical]
     timeout = 0
+";
+
+/// dunst's `dmenu`: reads the context menu's lines (`#Title (summary)
+/// [id,action]`) and prints the one that ends with the text in `@DIR@/want`.
+const PICK: &str = "#!/bin/sh
+exec grep -F -m 1 -- \"$(cat '@DIR@/want')\"
 ";
 
 /// `Xvfb -displayfd 1`: the server picks a free display and prints it.
