@@ -11,7 +11,7 @@ use fantoccini::Locator;
 use pushdesk_e2e::peers::desktop::{
     alive, click_tray, process_name, process_tree, thread_names, web_processes,
 };
-use pushdesk_e2e::{Desktop, FlaskSeed, HubProcess, NotificationDaemon, TempDir};
+use pushdesk_e2e::{Desktop, FlaskSeed, HubProcess, NotificationDaemon, SioxServer, TempDir};
 use pushdesk_hub::{HubConfig, RunningHub};
 use pushdesk_socketio::{Client, ClientBuilder, Events, Socket, SocketEvent, Value, json};
 
@@ -215,6 +215,53 @@ async fn count_text_and_a_notification_with_our_hub() -> anyhow::Result<()> {
         app.wait_text("user-count", |t| t == "1", WAIT).await?;
         app.quit().await?;
         hub.shutdown().await?;
+        Ok(())
+    })
+    .await
+}
+
+#[tokio::test]
+async fn a_button_press_goes_back_to_the_hub() -> anyhow::Result<()> {
+    bounded(async {
+        let dunst = NotificationDaemon::start().await?;
+        // A hub that keeps the reports it gets.
+        let server = SioxServer::start().await?;
+        let app_dir = TempDir::new("e2e-app")?;
+        let app = Desktop::launch(
+            &desktop_bin(),
+            &dunst,
+            app_dir.path(),
+            &["--server", &server.url()],
+        )
+        .await?;
+        wait_connected(&app).await?;
+        server
+            .io()
+            .emit(
+                "send_notification",
+                &json!({"id": 7, "title": "Deploy v2?", "body": "to production",
+                        "actions": [{"id": "approve", "title": "Approve"},
+                                    {"id": "reject", "title": "Reject"}]}),
+            )
+            .await
+            .map_err(|e| anyhow::anyhow!("{e}"))?;
+        dunst.wait_displayed(1, WAIT).await?;
+        dunst.press_button("approve").await?;
+        let deadline = Instant::now() + WAIT;
+        loop {
+            let reports = server.reports();
+            if reports.iter().any(|(name, data)| {
+                name == "notification_clicked" && *data == json!({"id": 7, "action": "approve"})
+            }) {
+                break;
+            }
+            if Instant::now() > deadline {
+                bail!("the hub got no click on the Approve button: {reports:?}");
+            }
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+        app.quit().await?;
+        server.shutdown().await?;
         Ok(())
     })
     .await

@@ -8,7 +8,7 @@
 use std::path::PathBuf;
 
 use pushdesk_hub_model::{CloseReason, Notification};
-use pushdesk_notifier::{IconCache, NotificationSpec, Notifier, NotifierEvent};
+use pushdesk_notifier::{DEFAULT_ACTION, IconCache, NotificationSpec, Notifier, NotifierEvent};
 use tokio::sync::mpsc;
 use tracing::{debug, warn};
 
@@ -22,10 +22,12 @@ pub enum AlertEvent {
         /// History key.
         key: u64,
     },
-    /// The user clicked it (its body or default action).
+    /// The user clicked it: its body (`action` `None`) or a button.
     Clicked {
         /// History key.
         key: u64,
+        /// The button's id.
+        action: Option<String>,
     },
     /// It went away.
     Closed {
@@ -76,7 +78,10 @@ impl Alerts {
                             NotifierEvent::Shown { key } => AlertEvent::Shown { key },
                             NotifierEvent::Clicked { key, action } => {
                                 debug!(key, %action, "notification clicked");
-                                AlertEvent::Clicked { key }
+                                AlertEvent::Clicked {
+                                    key,
+                                    action: (action != DEFAULT_ACTION).then_some(action),
+                                }
                             }
                             NotifierEvent::Closed { key, reason } => AlertEvent::Closed {
                                 key,
@@ -154,6 +159,7 @@ impl Alerts {
             icon,
             urgency: n.urgency,
             has_default_action: true,
+            actions: n.actions.clone(),
         };
         notifier.show(&spec).await.map_err(|e| e.to_string())
     }

@@ -474,12 +474,40 @@ impl Core {
         url::Url::parse(url).ok()
     }
 
+    /// Sends `event` about notification `key` to the hub (`notification_clicked`,
+    /// `notification_closed`) when it came with a hub id and we are connected.
+    fn report<T: serde::Serialize>(&self, key: u64, event: &str, payload: impl FnOnce(u64) -> T) {
+        let entry = lock(&self.history).get(key).ok().flatten();
+        if let Some(id) = entry.as_ref().and_then(|e| hub_id(&e.payload))
+            && let Some(link) = self.current_link()
+        {
+            link.report(
+                event,
+                serde_json::to_value(payload(id)).unwrap_or(Value::Null),
+            );
+        }
+    }
+
     fn on_alert(&self, event: AlertEvent) {
         match event {
             AlertEvent::Shown { key } => self
                 .views
                 .emit(ui_events::ALERT, alert_json(key, "show", None)),
-            AlertEvent::Clicked { key } => {
+            AlertEvent::Clicked {
+                key,
+                action: Some(action),
+            } => {
+                // A button: the hub's to act on; no window, no URL.
+                if let Err(e) = lock(&self.history).clicked(key, now_ms()) {
+                    warn!(error = %e, "history write failed");
+                }
+                self.views
+                    .emit(ui_events::ALERT, alert_json(key, "click", Some(&action)));
+                self.report(key, events::NOTIFICATION_CLICKED, |id| {
+                    NotificationClicked::action(id, action)
+                });
+            }
+            AlertEvent::Clicked { key, action: None } => {
                 let entry = lock(&self.history).get(key).ok().flatten();
                 if let Err(e) = lock(&self.history).clicked(key, now_ms()) {
                     warn!(error = %e, "history write failed");
@@ -497,12 +525,7 @@ impl Core {
                         Err(e) => warn!(%url, error = %e, "not opening the notification's URL"),
                     }
                 }
-                if let (Some(id), Some(link)) = (hub_id(&entry.payload), self.current_link()) {
-                    link.report(
-                        events::NOTIFICATION_CLICKED,
-                        serde_json::to_value(NotificationClicked::body(id)).unwrap_or(Value::Null),
-                    );
-                }
+                self.report(key, events::NOTIFICATION_CLICKED, NotificationClicked::body);
             }
             AlertEvent::Closed { key, reason } => {
                 if let Err(e) = lock(&self.history).closed(key, reason.as_str()) {
@@ -512,16 +535,9 @@ impl Core {
                     ui_events::ALERT,
                     alert_json(key, "close", Some(reason.as_str())),
                 );
-                let entry = lock(&self.history).get(key).ok().flatten();
-                if let Some(id) = entry.as_ref().and_then(|e| hub_id(&e.payload))
-                    && let Some(link) = self.current_link()
-                {
-                    link.report(
-                        events::NOTIFICATION_CLOSED,
-                        serde_json::to_value(NotificationClosed::new(id, reason))
-                            .unwrap_or(Value::Null),
-                    );
-                }
+                self.report(key, events::NOTIFICATION_CLOSED, |id| {
+                    NotificationClosed::new(id, reason)
+                });
             }
             AlertEvent::Failed { key, message } => {
                 if let Err(e) =
@@ -587,7 +603,7 @@ async fn deliver_loop(core: Arc<Core>, mut rx: mpsc::UnboundedReceiver<Value>) {
 async fn alert_loop(core: Arc<Core>, mut rx: mpsc::UnboundedReceiver<AlertEvent>) {
     while let Some(event) = rx.recv().await {
         let clicked = match &event {
-            AlertEvent::Clicked { key } => Some(*key),
+            AlertEvent::Clicked { key, .. } => Some(*key),
             _ => None,
         };
         core.on_alert(event);

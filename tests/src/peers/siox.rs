@@ -1,5 +1,7 @@
 //! An in-process socketioxide server (axum) with the seed's events on `/`
-//! plus `echo`, `ask_ack` and `kick`, and `/admin` with `echo`.
+//! plus `echo`, `ask_ack` and `kick`, and `/admin` with `echo`. It keeps
+//! the `notification_clicked` / `notification_closed` reports clients send
+//! ([`SioxServer::reports`]), as a hub that supports them would.
 
 use std::net::SocketAddr;
 use std::sync::{Arc, Mutex};
@@ -53,9 +55,12 @@ impl<'de> Deserialize<'de> for Args {
 
 /// The seed's global state. `text` is whatever JSON a client last sent as
 /// `text`, like the seed (which does not check its type).
+#[derive(Debug)]
 struct Hub {
     user_count: i64,
     text: Json,
+    /// `(event, payload)` of each report received, in order.
+    reports: Vec<(String, Json)>,
 }
 
 impl Default for Hub {
@@ -63,6 +68,7 @@ impl Default for Hub {
         Hub {
             user_count: 0,
             text: Json::from(""),
+            reports: Vec::new(),
         }
     }
 }
@@ -147,6 +153,17 @@ fn register_root(io: &SocketIo, hub: SharedHub) {
                 },
             );
 
+            for name in ["notification_clicked", "notification_closed"] {
+                let h = hub.clone();
+                s.on(
+                    name,
+                    move |Data::<Json>(report), ack: AckSender| async move {
+                        lock(&h).reports.push((name.to_owned(), report));
+                        ack.send(&json!({ "ok": true })).ok();
+                    },
+                );
+            }
+
             s.on("kick", async |s: SocketRef, ack: AckSender| {
                 ack.send(&Args::default()).ok();
                 s.disconnect().ok();
@@ -161,6 +178,7 @@ fn register_root(io: &SocketIo, hub: SharedHub) {
 pub struct SioxServer {
     addr: SocketAddr,
     io: SocketIo,
+    hub: SharedHub,
     shutdown: Option<oneshot::Sender<()>>,
     task: Option<JoinHandle<()>>,
 }
@@ -170,7 +188,8 @@ impl SioxServer {
     /// runtime.
     pub async fn start() -> anyhow::Result<SioxServer> {
         let (layer, io) = SocketIo::new_layer();
-        register_root(&io, SharedHub::default());
+        let hub = SharedHub::default();
+        register_root(&io, hub.clone());
         io.ns("/admin", async |s: SocketRef| s.on("echo", echo));
 
         let app = axum::Router::new().layer(layer);
@@ -192,6 +211,7 @@ impl SioxServer {
         Ok(SioxServer {
             addr,
             io,
+            hub,
             shutdown: Some(shutdown),
             task: Some(task),
         })
@@ -210,6 +230,12 @@ impl SioxServer {
     /// The server's [`SocketIo`] handle, to emit or inspect sockets from a test.
     pub fn io(&self) -> &SocketIo {
         &self.io
+    }
+
+    /// The `notification_clicked` / `notification_closed` reports received
+    /// so far, in order, as `(event, payload)`.
+    pub fn reports(&self) -> Vec<(String, Json)> {
+        lock(&self.hub).reports.clone()
     }
 
     /// Closes every socket (`on_disconnect` runs with reason `ClosingServer`),
