@@ -81,10 +81,8 @@ impl NotificationDaemon {
         let config = this.dir.path().join("dunstrc");
         let dir = this.dir.path().display().to_string();
         std::fs::write(&config, DUNSTRC.replace("@DIR@", &dir)).context("writing dunstrc")?;
-        let pick = this.dir.path().join("pick.sh");
-        std::fs::write(&pick, PICK.replace("@DIR@", &dir)).context("writing pick.sh")?;
-        std::fs::set_permissions(&pick, std::os::unix::fs::PermissionsExt::from_mode(0o755))
-            .context("chmod pick.sh")?;
+        std::fs::write(this.dir.path().join("pick.sh"), PICK.replace("@DIR@", &dir))
+            .context("writing pick.sh")?;
         let mut dunst = Command::new("dunst")
             .arg("-config")
             .arg(&config)
@@ -330,7 +328,7 @@ const BUS_CONF: &str = r#"<!DOCTYPE busconfig PUBLIC "-//freedesktop//DTD D-Bus 
 /// Nothing expires, nothing is stacked or limited, history keeps plenty;
 /// the context menu is [`PICK`] (`@DIR@`: the daemon's directory).
 const DUNSTRC: &str = "[global]
-    dmenu = @DIR@/pick.sh
+    dmenu = /bin/sh @DIR@/pick.sh
     monitor = 0
     follow = none
     notification_limit = 0
@@ -350,8 +348,7 @@ const DUNSTRC: &str = "[global]
 
 /// dunst's `dmenu`: reads the context menu's lines (`#Title (summary)
 /// [id,action]`) and prints the one that ends with the text in `@DIR@/want`.
-const PICK: &str = "#!/bin/sh
-exec grep -F -m 1 -- \"$(cat '@DIR@/want')\"
+const PICK: &str = "exec grep -F -m 1 -- \"$(cat '@DIR@/want')\"
 ";
 
 /// `Xvfb -displayfd 1`: the server picks a free display and prints it.
