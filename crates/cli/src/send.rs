@@ -3,7 +3,7 @@
 use std::time::Duration;
 
 use anyhow::{Context as _, bail};
-use pushdesk_hub_model::{NotificationRequest, Urgency, events};
+use pushdesk_hub_model::{Action, NotificationRequest, Urgency, events};
 use pushdesk_socketio::{Payload, SocketEvent, Value};
 use serde_json::Map;
 
@@ -35,6 +35,10 @@ pub struct Args {
     /// Extra data: a JSON object.
     #[arg(long, value_name = "JSON")]
     data: Option<String>,
+    /// A button, `ID=LABEL` (repeat for more, at most 4). The desktop app
+    /// reports a press to the hub as `notification_clicked` with the ID.
+    #[arg(long = "action", value_name = "ID=LABEL", value_parser = parse_action)]
+    actions: Vec<Action>,
     /// How long to wait for the hub, in seconds.
     #[arg(long, default_value_t = 10.0, value_name = "SECONDS")]
     timeout: f64,
@@ -48,6 +52,7 @@ impl Args {
         req.icon = self.icon.clone();
         req.url = self.url.clone();
         req.urgency = self.urgency;
+        req.actions = self.actions.clone();
         if let Some(data) = &self.data {
             let v: Map<String, Value> =
                 serde_json::from_str(data).context("--data must be a JSON object")?;
@@ -55,6 +60,16 @@ impl Args {
         }
         req.validate()?;
         Ok(req)
+    }
+}
+
+/// `ID=LABEL` as a button; both parts non-empty.
+fn parse_action(text: &str) -> Result<Action, String> {
+    match text.split_once('=') {
+        Some((id, label)) if !id.is_empty() && !label.is_empty() => Ok(Action::new(id, label)),
+        _ => Err(format!(
+            "{text:?} is not ID=LABEL (for example approve=Approve)"
+        )),
     }
 }
 
@@ -110,4 +125,21 @@ pub async fn run(args: Args) -> anyhow::Result<()> {
         ),
     }
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn actions_are_id_equals_label() {
+        assert_eq!(
+            parse_action("approve=Approve it"),
+            Ok(Action::new("approve", "Approve it"))
+        );
+        assert_eq!(parse_action("a=b=c"), Ok(Action::new("a", "b=c")));
+        for bad in ["approve", "=Approve", "approve=", ""] {
+            assert!(parse_action(bad).is_err(), "{bad:?}");
+        }
+    }
 }

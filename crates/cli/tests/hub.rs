@@ -502,11 +502,24 @@ async fn send_listen_and_text_commands() {
             if v["event"] == json!("send_notification") {
                 titles.push(v["data"]["title"].as_str().unwrap().to_owned());
                 if titles.len() == 1 {
-                    run(s(&["send", "--server", &url, "--title", "third"])).await;
+                    let (ok, _, err) = run(s(&[
+                        "send", "--server", &url, "--title", "third", "--action",
+                        "approve=Approve", "--action", "reject=Reject",
+                    ]))
+                    .await;
+                    assert!(ok, "{err}");
+                } else {
+                    // Its buttons came with it.
+                    assert_eq!(
+                        v["data"]["actions"],
+                        json!([{"id": "approve", "title": "Approve"}, {"id": "reject", "title": "Reject"}])
+                    );
                 }
             }
         }
         assert_eq!(titles, vec!["second", "third"]);
+        let (ok, _, err) = run(s(&["send", "--server", &url, "--title", "x", "--action", "approve"])).await;
+        assert!(!ok && err.contains("ID=LABEL"), "{err}");
     })
     .await;
 }

@@ -455,7 +455,13 @@ fn register_events<A: Adapter>(
             name,
             move |s: SocketRef<A>, Data(data): Data<Value>, ack: AckSender<A>| async move {
                 let id = data.get("id").and_then(Value::as_u64);
-                info!(sid = %s.id, event = name, id, "notification report");
+                // Debug-quoted: text from the network stays on one log line.
+                let action = data.get("action").and_then(Value::as_str).map(|a| {
+                    a.chars()
+                        .take(limits::MAX_ACTION_ID_CHARS)
+                        .collect::<String>()
+                });
+                info!(sid = %s.id, event = name, id, action = ?action, "notification report");
                 reply(ack, &Ack::ok());
             },
         );
