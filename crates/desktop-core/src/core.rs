@@ -15,7 +15,7 @@ use tokio::sync::mpsc;
 use tracing::{info, warn};
 
 use crate::alerts::{AlertEvent, Alerts};
-use crate::history::{History, Outcome};
+use crate::history::{Entry, History, Outcome};
 use crate::link::{HubLink, LinkSink, SendResult, Target, UiStatus, text_request};
 use crate::settings::{Settings, SettingsFile};
 use crate::{lock, ui_events};
@@ -474,11 +474,15 @@ impl Core {
         url::Url::parse(url).ok()
     }
 
-    /// Sends `event` about notification `key` to the hub (`notification_clicked`,
+    /// Sends `event` about history `entry` to the hub (`notification_clicked`,
     /// `notification_closed`) when it came with a hub id and we are connected.
-    fn report<T: serde::Serialize>(&self, key: u64, event: &str, payload: impl FnOnce(u64) -> T) {
-        let entry = lock(&self.history).get(key).ok().flatten();
-        if let Some(id) = entry.as_ref().and_then(|e| hub_id(&e.payload))
+    fn report<T: serde::Serialize>(
+        &self,
+        entry: Option<&Entry>,
+        event: &str,
+        payload: impl FnOnce(u64) -> T,
+    ) {
+        if let Some(id) = entry.and_then(|e| hub_id(&e.payload))
             && let Some(link) = self.current_link()
         {
             link.report(
@@ -503,7 +507,8 @@ impl Core {
                 }
                 self.views
                     .emit(ui_events::ALERT, alert_json(key, "click", Some(&action)));
-                self.report(key, events::NOTIFICATION_CLICKED, |id| {
+                let entry = lock(&self.history).get(key).ok().flatten();
+                self.report(entry.as_ref(), events::NOTIFICATION_CLICKED, |id| {
                     NotificationClicked::action(id, action)
                 });
             }
@@ -525,7 +530,11 @@ impl Core {
                         Err(e) => warn!(%url, error = %e, "not opening the notification's URL"),
                     }
                 }
-                self.report(key, events::NOTIFICATION_CLICKED, NotificationClicked::body);
+                self.report(
+                    Some(&entry),
+                    events::NOTIFICATION_CLICKED,
+                    NotificationClicked::body,
+                );
             }
             AlertEvent::Closed { key, reason } => {
                 if let Err(e) = lock(&self.history).closed(key, reason.as_str()) {
@@ -535,7 +544,8 @@ impl Core {
                     ui_events::ALERT,
                     alert_json(key, "close", Some(reason.as_str())),
                 );
-                self.report(key, events::NOTIFICATION_CLOSED, |id| {
+                let entry = lock(&self.history).get(key).ok().flatten();
+                self.report(entry.as_ref(), events::NOTIFICATION_CLOSED, |id| {
                     NotificationClosed::new(id, reason)
                 });
             }
