@@ -30,6 +30,7 @@
 //! also cannot target a bus address (tests use a private bus) and unwraps
 //! bus errors in its action handler.
 
+use std::borrow::Cow;
 use std::collections::HashMap;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
@@ -215,10 +216,10 @@ impl Backend {
         for button in spec.buttons() {
             actions.extend([button.id.as_str(), button.title.as_str()]);
         }
-        let body = if self.body_markup.load(Ordering::Relaxed) {
-            crate::markup::escape(&spec.body)
+        let body: Cow<'_, str> = if self.body_markup.load(Ordering::Relaxed) {
+            Cow::Owned(crate::markup::escape(&spec.body))
         } else {
-            spec.body.clone()
+            Cow::Borrowed(&spec.body)
         };
         let _order = self.show_lock.lock().await;
         let replaces = lock(&self.slots).replaces(spec.tag()).copied().unwrap_or(0);
