@@ -9,7 +9,7 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use anyhow::bail;
-use pushdesk_desktop_core::core::{Core, Overrides};
+use pushdesk_desktop_core::core::{Core, Overrides, Snapshot};
 use pushdesk_desktop_core::link::UiStatus;
 use pushdesk_desktop_core::settings::Settings;
 use pushdesk_e2e::Pki;
@@ -18,20 +18,20 @@ use common::NoViews;
 
 const WAIT: Duration = Duration::from_secs(15);
 
-/// Polls the core until its status passes `check`.
-async fn wait_status(
+/// Polls the core until its snapshot passes `check`.
+async fn wait_for(
     core: &Core,
     what: &str,
-    check: impl Fn(&UiStatus) -> bool,
-) -> anyhow::Result<UiStatus> {
+    check: impl Fn(&Snapshot) -> bool,
+) -> anyhow::Result<Snapshot> {
     let deadline = Instant::now() + WAIT;
     loop {
-        let status = core.snapshot(false).status;
-        if check(&status) {
-            return Ok(status);
+        let snapshot = core.snapshot(false);
+        if check(&snapshot) {
+            return Ok(snapshot);
         }
         if Instant::now() > deadline {
-            bail!("{what}: still {status:?} after {WAIT:?}");
+            bail!("{what}: still {:?} after {WAIT:?}", snapshot.status);
         }
         tokio::time::sleep(Duration::from_millis(50)).await;
     }
@@ -65,13 +65,14 @@ async fn a_private_ca_or_the_opt_in_lets_the_app_reach_a_tls_hub() -> anyhow::Re
         core.save_settings(https.clone())
             .await
             .map_err(anyhow::Error::msg)?;
-        let refused = wait_status(&core, "refused", |s| {
+        let refused = wait_for(&core, "refused", |s| {
             matches!(
-                s,
+                s.status,
                 UiStatus::Reconnecting { error: Some(_), .. } | UiStatus::Disconnected { .. }
             )
         })
-        .await?;
+        .await?
+        .status;
         let why = format!("{refused:?}").to_lowercase();
         assert!(why.contains("certificate"), "{refused:?}");
 
@@ -82,32 +83,25 @@ async fn a_private_ca_or_the_opt_in_lets_the_app_reach_a_tls_hub() -> anyhow::Re
         })
         .await
         .map_err(anyhow::Error::msg)?;
-        wait_status(&core, "connected with the CA", |s| {
-            *s == UiStatus::Connected
+        // Connected, and the hub talks to us: its user count arrives.
+        wait_for(&core, "connected with the CA", |s| {
+            s.status == UiStatus::Connected && s.count == Some(1)
         })
         .await?;
-        // The hub talks to us: its user count arrives.
-        let deadline = Instant::now() + WAIT;
-        while core.snapshot(false).count != Some(1) {
-            if Instant::now() > deadline {
-                bail!("no user count from the hub");
-            }
-            tokio::time::sleep(Duration::from_millis(50)).await;
-        }
 
         // So is anything, on the explicit opt-in.
         core.save_settings(https.clone())
             .await
             .map_err(anyhow::Error::msg)?;
-        wait_status(&core, "refused again", |s| *s != UiStatus::Connected).await?;
+        wait_for(&core, "refused again", |s| s.status != UiStatus::Connected).await?;
         core.save_settings(Settings {
             accept_invalid_certs: true,
             ..https
         })
         .await
         .map_err(anyhow::Error::msg)?;
-        wait_status(&core, "connected on the opt-in", |s| {
-            *s == UiStatus::Connected
+        wait_for(&core, "connected on the opt-in", |s| {
+            s.status == UiStatus::Connected
         })
         .await?;
 
