@@ -31,6 +31,16 @@ pub struct Args {
     /// service (on Linux, org.freedesktop.Notifications on the session bus).
     #[arg(long)]
     no_notify: bool,
+    /// Follow this channel (repeat for several; `*` for every channel the
+    /// token may read). Default: `default`, the seed's only channel.
+    #[arg(long = "channel", value_name = "NAME", value_parser = parse_subscription)]
+    channels: Vec<String>,
+}
+
+fn parse_subscription(name: &str) -> Result<String, String> {
+    pushdesk_hub_model::channel::check_subscription(name)
+        .map(|()| name.to_owned())
+        .map_err(|e| e.to_string())
 }
 
 /// Runs until Ctrl-C, or until the hub refuses us for good.
@@ -41,11 +51,15 @@ pub async fn run(args: Args) -> anyhow::Result<()> {
     let last_seen = Arc::new(AtomicU64::new(args.since.unwrap_or(0)));
     let have_baseline = Arc::new(AtomicBool::new(args.since.is_some()));
     let token = args.connect.token.clone();
+    let channels = args.channels.clone();
     let (seen, baseline) = (last_seen.clone(), have_baseline.clone());
     let builder = args.connect.builder()?.auth_fn(move || {
         let mut auth = Map::new();
         if let Some(t) = &token {
             auth.insert("token".into(), Value::String(t.clone()));
+        }
+        if !channels.is_empty() {
+            auth.insert("channels".into(), Value::from(channels.clone()));
         }
         if baseline.load(Ordering::Acquire) {
             auth.insert("last_id".into(), Value::from(seen.load(Ordering::Acquire)));

@@ -4,6 +4,7 @@
 //! * `send`: broadcast one notification and wait for the hub to take it (`send.rs`).
 //! * `listen`: stay connected to a hub and print every event (`listen.rs`).
 //! * `text`: print or set the shared text (`text.rs`).
+//! * `token`: add, list and remove scoped tokens in a tokens file (`token.rs`).
 //! * `output.rs`: how an event is printed (one JSON object per line, or text). Pure.
 //! * `connect.rs`: the connection flags shared by every command.
 
@@ -14,6 +15,7 @@ mod output;
 mod send;
 mod serve;
 mod text;
+mod token;
 
 use std::io::IsTerminal as _;
 
@@ -52,6 +54,9 @@ enum Command {
     Listen(listen::Args),
     /// Print the shared text, or set it with --set.
     Text(text::Args),
+    /// Manage the hub's scoped tokens (the file `pushdesk serve --tokens-file` reads).
+    #[command(subcommand)]
+    Token(token::Command),
 }
 
 fn main() -> std::process::ExitCode {
@@ -81,6 +86,7 @@ fn main() -> std::process::ExitCode {
             Command::Send(args) => send::run(args).await,
             Command::Listen(args) => listen::run(args).await,
             Command::Text(args) => text::run(args).await,
+            Command::Token(cmd) => token::run(cmd),
         }
     });
     match result {

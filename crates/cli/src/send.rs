@@ -39,6 +39,10 @@ pub struct Args {
     /// reports a press to the hub as `notification_clicked` with the ID.
     #[arg(long = "action", value_name = "ID=LABEL", value_parser = parse_action)]
     actions: Vec<Action>,
+    /// The channel to publish to (default: `default`, what every seed client
+    /// hears).
+    #[arg(long, value_name = "NAME")]
+    channel: Option<String>,
     /// How long to wait for the hub, in seconds.
     #[arg(long, default_value_t = 10.0, value_name = "SECONDS")]
     timeout: f64,
@@ -53,6 +57,7 @@ impl Args {
         req.url = self.url.clone();
         req.urgency = self.urgency;
         req.actions = self.actions.clone();
+        req.channel = self.channel.clone();
         if let Some(data) = &self.data {
             let v: Map<String, Value> =
                 serde_json::from_str(data).context("--data must be a JSON object")?;

@@ -27,6 +27,11 @@ pub struct Args {
         hide_env_values = true
     )]
     tokens: Vec<String>,
+    /// Tokens with scoped rights (read/write per channel pattern, the shared
+    /// text), stored as hashes: see `pushdesk token add`. Re-read when it
+    /// changes. With it, every client needs a token.
+    #[arg(long, env = "PUSHDESK_TOKENS_FILE", value_name = "FILE")]
+    tokens_file: Option<PathBuf>,
     /// Also allow browser pages from this origin (e.g. https://app.example).
     /// The hub's own origin and loopback origins are always allowed; `*` allows
     /// any page (not advised). Repeat for several.
@@ -71,6 +76,7 @@ pub async fn run(args: Args) -> anyhow::Result<()> {
     };
     let mut config = HubConfig::new(args.bind, data_dir);
     config.tokens = args.tokens.into_iter().filter(|t| !t.is_empty()).collect();
+    config.tokens_file = args.tokens_file;
     config.allow_origins = args.allow_origins;
     config.redis = args.redis;
     config.tls = args.tls_cert.zip(args.tls_key);

@@ -33,6 +33,14 @@ pub const NOTIFICATION_CLICKED: &str = "notification_clicked";
 /// ([`NotificationClosed`](crate::NotificationClosed)).
 pub const NOTIFICATION_CLOSED: &str = "notification_closed";
 
+/// Extension, client to server: `{channels: [..], last_id?}`, follow more
+/// channels (acked with `{ok, channels}`).
+pub const SUBSCRIBE: &str = "subscribe";
+
+/// Extension, client to server: `{channels: [..]}`, stop following channels
+/// (acked with `{ok, channels}`).
+pub const UNSUBSCRIBE: &str = "unsubscribe";
+
 /// The seed's events, in the order of the design's wire table.
 pub const SEED_EVENTS: [&str; 5] = [
     COUNT_UPDATE,

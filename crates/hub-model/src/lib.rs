@@ -12,6 +12,7 @@
 //!
 //! # Modules
 //!
+//! * [`channel`]: channel names, [`DEFAULT_CHANNEL`] and [`ALL_CHANNELS`].
 //! * [`events`]: the Socket.IO event names, seed events and our extensions.
 //! * [`count`]: [`CountUpdate`], the payload of `count_update`.
 //! * [`text`]: [`TextUpdate`], the payload of `text_update` and `text_update_request`.
@@ -50,6 +51,7 @@
 
 pub mod ack;
 pub mod action;
+pub mod channel;
 pub mod click;
 pub mod close;
 pub mod count;
@@ -64,6 +66,7 @@ pub mod validate;
 
 pub use ack::{Ack, RequestRejected};
 pub use action::Action;
+pub use channel::{ALL_CHANNELS, DEFAULT_CHANNEL, check_channel, is_channel_name};
 pub use click::NotificationClicked;
 pub use close::{CloseReason, NotificationClosed};
 pub use count::CountUpdate;

@@ -4,6 +4,7 @@ use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
 
 use crate::action::Action;
+use crate::channel::{self, check_channel};
 use crate::limits::{MAX_BODY_CHARS, MAX_DATA_BYTES, MAX_TAG_CHARS, MAX_TITLE_CHARS};
 use crate::request::NotificationRequest;
 use crate::serde_util::null_as_default;
@@ -29,7 +30,7 @@ pub const DEFAULT_ICON: &str = "images/icon.png";
 /// Decoding: `title` must be a string; `body`, `icon` and `tag` may be
 /// missing or `null` (read as `""`); `data1` may be any JSON or missing
 /// (read as `null`); unknown fields are ignored.
-#[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Notification {
     /// Title (the seed request's `text`).
     pub title: String,
@@ -70,6 +71,34 @@ pub struct Notification {
     /// Time to live in milliseconds after `timestamp` (extension).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub ttl: Option<u64>,
+    /// The channel (extension); [`DEFAULT_CHANNEL`](crate::DEFAULT_CHANNEL) when missing, and
+    /// omitted on the wire then, so the seed's clients see what they always saw.
+    #[serde(
+        default = "channel::default_channel",
+        skip_serializing_if = "channel::is_default"
+    )]
+    pub channel: String,
+}
+
+impl Default for Notification {
+    /// An empty title in [`DEFAULT_CHANNEL`](crate::DEFAULT_CHANNEL), everything else empty or absent.
+    fn default() -> Self {
+        Self {
+            title: String::new(),
+            body: String::new(),
+            icon: String::new(),
+            tag: String::new(),
+            data1: Value::Null,
+            id: None,
+            timestamp: None,
+            url: None,
+            urgency: Urgency::default(),
+            data: None,
+            actions: Vec::new(),
+            ttl: None,
+            channel: channel::default_channel(),
+        }
+    }
 }
 
 impl Notification {
@@ -99,6 +128,7 @@ impl Notification {
             data,
             actions,
             ttl,
+            channel,
         } = request;
         Self {
             title: text,
@@ -113,6 +143,7 @@ impl Notification {
             data,
             actions,
             ttl,
+            channel: channel.unwrap_or_else(channel::default_channel),
         }
     }
 
@@ -151,6 +182,7 @@ impl Notification {
     /// do not control).
     pub fn validate(&self) -> Result<(), ValidationError> {
         check_chars("title", &self.title, MAX_TITLE_CHARS)?;
+        check_channel(&self.channel)?;
         check_chars("body", &self.body, MAX_BODY_CHARS)?;
         check_chars("tag", &self.tag, MAX_TAG_CHARS)?;
         check_icon("icon", &self.icon)?;
@@ -304,6 +336,27 @@ mod tests {
     }
 
     #[test]
+    fn the_channel_is_default_when_missing_and_omitted_then() {
+        let n = decode(r#"{"title":"t"}"#).unwrap();
+        assert_eq!(n.channel, "default");
+        assert!(serde_json::to_value(&n).unwrap().get("channel").is_none());
+        let ops = decode(r#"{"title":"t","channel":"ops"}"#).unwrap();
+        assert_eq!(ops.channel, "ops");
+        let mut req = NotificationRequest::new("t");
+        assert_eq!(req.channel(), "default");
+        req.channel = Some("ops".into());
+        assert_eq!(Notification::from_request(req, 1, 1).channel, "ops");
+        let bad = Notification {
+            channel: "no spaces".into(),
+            ..Notification::new("t")
+        };
+        assert!(matches!(
+            bad.validate(),
+            Err(ValidationError::BadChannel { .. })
+        ));
+    }
+
+    #[test]
     fn round_trips() {
         let n = Notification {
             title: "日本語".into(),
@@ -318,8 +371,10 @@ mod tests {
             data: Some(Map::new()),
             actions: vec![Action::new("a", "A")],
             ttl: Some(1),
+            channel: "alerts-db".into(),
         };
         assert_eq!(decode(&serde_json::to_string(&n).unwrap()).unwrap(), n);
+        assert_eq!(serde_json::to_value(&n).unwrap()["channel"], "alerts-db");
     }
 
     #[test]
@@ -373,6 +428,7 @@ mod tests {
                 data: req.data,
                 actions: req.actions,
                 ttl: Some(1000),
+                channel: "default".into(),
             }
         );
         assert_eq!(n.expires_at(), Some(1002));

@@ -4,6 +4,7 @@ use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
 
 use crate::action::Action;
+use crate::channel::check_channel;
 use crate::limits::{MAX_BODY_CHARS, MAX_DATA_BYTES, MAX_TAG_CHARS, MAX_TITLE_CHARS};
 use crate::serde_util::null_as_default;
 use crate::urgency::Urgency;
@@ -59,6 +60,11 @@ pub struct NotificationRequest {
     /// Time to live in milliseconds after the hub's timestamp.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub ttl: Option<u64>,
+    /// The channel to publish to; `None` means
+    /// [`DEFAULT_CHANNEL`](crate::DEFAULT_CHANNEL) (and is what the seed's
+    /// clients send).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub channel: Option<String>,
 }
 
 impl NotificationRequest {
@@ -68,6 +74,11 @@ impl NotificationRequest {
             text: text.into(),
             ..Self::default()
         }
+    }
+
+    /// The channel it goes to: its own, or [`DEFAULT_CHANNEL`](crate::DEFAULT_CHANNEL).
+    pub fn channel(&self) -> &str {
+        self.channel.as_deref().unwrap_or(crate::DEFAULT_CHANNEL)
     }
 
     /// The title the notification will have (the `text` field).
@@ -80,6 +91,9 @@ impl NotificationRequest {
     /// encoded size of `num` and `data`.
     pub fn validate(&self) -> Result<(), ValidationError> {
         check_chars("title", &self.text, MAX_TITLE_CHARS)?;
+        if let Some(channel) = &self.channel {
+            check_channel(channel)?;
+        }
         if let Some(body) = &self.body {
             check_chars("body", body, MAX_BODY_CHARS)?;
         }
@@ -183,6 +197,7 @@ mod tests {
                 data: json!({"run": 7}).as_object().cloned(),
                 actions: vec![Action::new("open", "Open")],
                 ttl: Some(60_000),
+                channel: None,
             }
         );
         assert!(r.validate().is_ok());
@@ -261,9 +276,22 @@ mod tests {
             data: Some(Map::new()),
             actions: vec![Action::new("a", "A"), Action::new("b", "B")],
             ttl: Some(0),
+            channel: Some("ci-7".into()),
         };
         let back = decode(&serde_json::to_string(&r).unwrap()).unwrap();
         assert_eq!(back, r);
+    }
+
+    #[test]
+    fn a_bad_channel_is_refused() {
+        let mut r = NotificationRequest::new("t");
+        r.channel = Some("a/b".into());
+        assert!(matches!(
+            r.validate(),
+            Err(ValidationError::BadChannel { .. })
+        ));
+        r.channel = Some("ops".into());
+        assert!(r.validate().is_ok());
     }
 
     #[test]

@@ -71,6 +71,12 @@ pub enum ValidationError {
         /// The repeated id.
         id: String,
     },
+    /// A channel name outside `[A-Za-z0-9_-]{1,64}`.
+    #[error("`{name}` is not a channel name: 1 to 64 of A-Z, a-z, 0-9, `_` and `-`")]
+    BadChannel {
+        /// The refused name (cut after 65 characters).
+        name: String,
+    },
 }
 
 /// Checks that `value` has at most `max` characters (Unicode scalar values,

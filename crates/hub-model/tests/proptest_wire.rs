@@ -61,12 +61,13 @@ fn notification() -> impl Strategy<Value = Notification> {
             prop::option::of(json_object()),
             actions(),
             any::<Option<u64>>(),
+            "[A-Za-z0-9_-]{1,64}",
         ),
     )
         .prop_map(
             |(
                 (title, body, icon, tag, data1),
-                (id, timestamp, url, urgency, data, actions, ttl),
+                (id, timestamp, url, urgency, data, actions, ttl, channel),
             )| {
                 Notification {
                     title,
@@ -81,6 +82,7 @@ fn notification() -> impl Strategy<Value = Notification> {
                     data,
                     actions,
                     ttl,
+                    channel,
                 }
             },
         )
@@ -101,10 +103,11 @@ fn request() -> impl Strategy<Value = NotificationRequest> {
             prop::option::of(json_object()),
             actions(),
             any::<Option<u64>>(),
+            prop::option::of("[A-Za-z0-9_-]{1,64}"),
         ),
     )
         .prop_map(
-            |((text, num, body, tag, icon), (url, urgency, data, actions, ttl))| {
+            |((text, num, body, tag, icon), (url, urgency, data, actions, ttl, channel))| {
                 NotificationRequest {
                     text,
                     num,
@@ -116,6 +119,7 @@ fn request() -> impl Strategy<Value = NotificationRequest> {
                     data,
                     actions,
                     ttl,
+                    channel,
                 }
             },
         )

@@ -1,4 +1,116 @@
-//! Who may connect: the browser-origin allow-list and access tokens. Pure.
+//! Who may connect and what they may do: the browser-origin allow-list,
+//! access tokens, and [`Rights`] on channel patterns. Pure.
+
+use pushdesk_hub_model::ALL_CHANNELS;
+use serde::{Deserialize, Serialize};
+
+/// A channel pattern: a channel name in which `*` stands for any run of
+/// characters (`alerts-*`, `*`, `*-prod`).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(try_from = "String", into = "String")]
+pub struct Pattern(String);
+
+impl TryFrom<String> for Pattern {
+    type Error = String;
+
+    fn try_from(text: String) -> Result<Self, String> {
+        Self::parse(&text).ok_or_else(|| {
+            format!("{text:?} is not a channel pattern (A-Z, a-z, 0-9, `_`, `-` and `*`)")
+        })
+    }
+}
+
+impl From<Pattern> for String {
+    fn from(p: Pattern) -> String {
+        p.0
+    }
+}
+
+impl Pattern {
+    /// A pattern, if `text` is one: channel-name characters and `*`, 1 to 64.
+    pub fn parse(text: &str) -> Option<Self> {
+        let valid = !text.is_empty()
+            && text.len() <= pushdesk_hub_model::channel::MAX_CHANNEL_CHARS
+            && text
+                .bytes()
+                .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'_' | b'-' | b'*'));
+        valid.then(|| Self(text.to_owned()))
+    }
+
+    /// The pattern as written.
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+
+    /// Whether `channel` matches. The subscription to every channel,
+    /// [`ALL_CHANNELS`], matches only the pattern `*`.
+    pub fn matches(&self, channel: &str) -> bool {
+        if channel == ALL_CHANNELS {
+            return self.0 == ALL_CHANNELS;
+        }
+        glob(self.0.as_bytes(), channel.as_bytes())
+    }
+}
+
+/// `*`-only glob matching, iterative (no backtracking blow-up: the last
+/// star is the only one retried).
+fn glob(pattern: &[u8], text: &[u8]) -> bool {
+    let (mut p, mut t) = (0, 0);
+    let mut star: Option<(usize, usize)> = None;
+    while t < text.len() {
+        if p < pattern.len() && pattern[p] == b'*' {
+            star = Some((p, t));
+            p += 1;
+        } else if p < pattern.len() && pattern[p] == text[t] {
+            p += 1;
+            t += 1;
+        } else if let Some((sp, st)) = star {
+            p = sp + 1;
+            t = st + 1;
+            star = Some((sp, st + 1));
+        } else {
+            return false;
+        }
+    }
+    pattern[p..].iter().all(|&b| b == b'*')
+}
+
+/// What a credential allows: reading (subscribing to) and writing
+/// (publishing to) channels matching its patterns, and changing the shared text.
+#[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
+pub struct Rights {
+    /// Channels it may subscribe to and read the history of.
+    #[serde(default)]
+    pub read: Vec<Pattern>,
+    /// Channels it may publish to.
+    #[serde(default)]
+    pub write: Vec<Pattern>,
+    /// Whether it may change the shared text.
+    #[serde(default)]
+    pub text: bool,
+}
+
+impl Rights {
+    /// Everything: a hub without tokens, or a `--token`.
+    pub fn all() -> Self {
+        let star = || vec![Pattern(ALL_CHANNELS.to_owned())];
+        Self {
+            read: star(),
+            write: star(),
+            text: true,
+        }
+    }
+
+    /// Whether it may subscribe to `channel` (or to [`ALL_CHANNELS`]).
+    pub fn can_read(&self, channel: &str) -> bool {
+        self.read.iter().any(|p| p.matches(channel))
+    }
+
+    /// Whether it may publish to `channel`.
+    pub fn can_write(&self, channel: &str) -> bool {
+        self.write.iter().any(|p| p.matches(channel))
+    }
+}
 
 /// Whether a browser `Origin` may open a Socket.IO connection.
 ///
@@ -139,6 +251,49 @@ mod tests {
             None,
             &["*".to_owned()]
         ));
+    }
+
+    fn pat(p: &str) -> Pattern {
+        Pattern::parse(p).unwrap_or_else(|| panic!("{p} is a pattern"))
+    }
+
+    #[test]
+    fn patterns() {
+        assert!(pat("alerts-*").matches("alerts-db"));
+        assert!(pat("alerts-*").matches("alerts-"));
+        assert!(!pat("alerts-*").matches("alert"));
+        assert!(!pat("alerts-*").matches("x-alerts-db"));
+        assert!(pat("*").matches("anything"));
+        assert!(pat("*").matches("*"), "`*` may subscribe to every channel");
+        assert!(!pat("a*").matches("*"), "a narrower pattern may not");
+        assert!(pat("*-prod").matches("db-prod"));
+        assert!(pat("a*b*c").matches("aXbYbZc"));
+        assert!(!pat("a*b*c").matches("aXbYbZ"));
+        assert!(pat("backups").matches("backups"));
+        assert!(!pat("backups").matches("backups2"));
+        assert!(pat("**").matches("x"));
+        // No exponential backtracking on a hostile channel name.
+        assert!(!pat(&"*a".repeat(30)).matches(&"a".repeat(64).replace("aa", "ab")));
+        for bad in ["", "a b", "a/b", "é", &"x".repeat(65)] {
+            assert!(Pattern::parse(bad).is_none(), "{bad}");
+        }
+    }
+
+    #[test]
+    fn rights() {
+        let r = Rights {
+            read: vec![pat("alerts-*")],
+            write: vec![pat("backups")],
+            text: false,
+        };
+        assert!(r.can_read("alerts-x"));
+        assert!(!r.can_read("backups"));
+        assert!(!r.can_read("*"));
+        assert!(r.can_write("backups"));
+        assert!(!r.can_write("alerts-x"));
+        let all = Rights::all();
+        assert!(all.can_read("*") && all.can_write("x") && all.text);
+        assert!(!Rights::default().can_read("default"));
     }
 
     #[test]

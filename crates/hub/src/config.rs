@@ -43,8 +43,11 @@ pub struct HubConfig {
     pub bind: SocketAddr,
     /// Where the history database lives (single-node mode).
     pub data_dir: PathBuf,
-    /// Accepted access tokens; empty means no token is required.
+    /// Accepted access tokens, each with every right; with no tokens file
+    /// either, no token is required.
     pub tokens: Vec<String>,
+    /// The tokens file: hashed tokens with scoped rights (see [`crate::tokens`]).
+    pub tokens_file: Option<PathBuf>,
     /// Extra allowed browser origins (`https://app.example`, or `*`).
     pub allow_origins: Vec<String>,
     /// Redis URL for several nodes behind one name.
@@ -68,6 +71,7 @@ impl HubConfig {
             bind,
             data_dir,
             tokens: Vec::new(),
+            tokens_file: None,
             allow_origins: Vec::new(),
             redis: None,
             redis_prefix: "pushdesk:".into(),

@@ -19,6 +19,9 @@ pub enum HubError {
     /// Redis could not be reached or configured.
     #[error("Redis: {0}")]
     Redis(String),
+    /// The tokens file could not be read.
+    #[error(transparent)]
+    Tokens(#[from] crate::tokens::TokensError),
     /// The server failed while running.
     #[error("server: {0}")]
     Serve(String),

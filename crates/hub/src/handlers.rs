@@ -7,8 +7,17 @@
 //! `send_notification_request` → `send_notification` to everyone.
 //! Extensions: notifications get an id and a timestamp and are kept for
 //! replay; requests are acknowledged (`{ok, id}` / `{ok:false, error}`);
-//! `welcome {last_id}` tells a client where the history stands;
-//! `history_request {limit}`; `notification_clicked` / `notification_closed`.
+//! `welcome {last_id, channels, rights}` tells a client where the history
+//! stands and what it follows; `history_request {limit}`;
+//! `notification_clicked` / `notification_closed`.
+//!
+//! Channels: each socket follows a set of channels (the auth payload's
+//! `channels`, `["default"]` when absent, so the seed's clients hear what
+//! they always heard), changed with `subscribe` / `unsubscribe`. Each
+//! channel is a socketioxide room (`ch:NAME`, `ch:*` for every channel),
+//! so delivery works across nodes over Redis. What a socket may read,
+//! publish to and whether it may change the text comes from its token
+//! ([`Grant`]).
 
 use std::sync::{Arc, Mutex, OnceLock, PoisonError};
 use std::time::{Instant, SystemTime, UNIX_EPOCH};
@@ -24,14 +33,18 @@ use socketioxide_core::adapter::errors::{BroadcastError, SocketError};
 use tokio::sync::mpsc;
 use tracing::{debug, info, warn};
 
-use crate::access::token_accepted;
 use crate::config::Limits;
 use crate::ratelimit::TokenBucket;
 use crate::store::Store;
+use crate::subscription::{self, Subscription};
+use crate::tokens::{Credentials, Grant};
 
-/// The room of sockets that receive live notifications. A reconnecting
-/// client joins it only after its replay, so replays come first, in order.
-pub const LIVE_ROOM: &str = "live";
+/// The room of the sockets that follow `channel` (or, for `*`, every
+/// channel). A reconnecting client joins its rooms only after its replay,
+/// so replays come first, in order.
+pub fn room(channel: &str) -> String {
+    format!("ch:{channel}")
+}
 
 /// Most notifications one `history_request` returns.
 pub const HISTORY_MAX: usize = 200;
@@ -40,8 +53,8 @@ pub const HISTORY_MAX: usize = 200;
 pub struct HubState {
     /// Count, text, history.
     pub store: Store,
-    /// Accepted tokens (empty: none required).
-    pub tokens: Vec<String>,
+    /// Accepted tokens and their rights.
+    pub credentials: Arc<Credentials>,
     /// Per-connection limits.
     pub limits: Limits,
     /// Serializes "store + broadcast" against "replay + join", so a
@@ -50,6 +63,38 @@ pub struct HubState {
     /// Serializes "store the text + broadcast it", so the stored text is
     /// the one broadcast last.
     pub text_lock: tokio::sync::Mutex<()>,
+    /// The id of the newest notification this node published: wakes the
+    /// HTTP subscribers' streams.
+    pub published: tokio::sync::watch::Sender<u64>,
+}
+
+impl HubState {
+    /// A hub's shared state over `store`.
+    pub fn new(store: Store, credentials: Arc<Credentials>, limits: Limits) -> Self {
+        Self {
+            store,
+            credentials,
+            limits,
+            publish_lock: tokio::sync::Mutex::new(()),
+            text_lock: tokio::sync::Mutex::new(()),
+            published: tokio::sync::watch::Sender::new(0),
+        }
+    }
+}
+
+/// A socket's token and the channels it follows (in its extensions).
+struct Session {
+    grant: Arc<Grant>,
+    channels: Mutex<Subscription>,
+}
+
+impl Session {
+    fn channels(&self) -> Subscription {
+        self.channels
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .clone()
+    }
 }
 
 /// Per-connection rate limits.
@@ -77,15 +122,19 @@ pub fn register<A: Adapter + DefinedAdapter>(io: &SocketIo<A>, state: Arc<HubSta
         let state = admit_state.clone();
         async move {
             let token = auth.get("token").and_then(Value::as_str);
-            if !token_accepted(token, &state.tokens) {
-                return Err(if token.is_none() {
-                    "authentication required: send {\"token\": …} in the auth payload"
-                } else {
-                    "invalid token"
-                });
-            }
+            let grant = state.credentials.check(token).map_err(|e| match e {
+                crate::tokens::AuthError::Missing => {
+                    "authentication required: send {\"token\": …} in the auth payload".to_owned()
+                }
+                other => other.to_string(),
+            })?;
+            let channels = subscription::initial(auth.get("channels"), &grant.rights)?;
+            s.extensions.insert(Arc::new(Session {
+                grant,
+                channels: Mutex::new(channels),
+            }));
             install(&s, &io, &state);
-            Ok(())
+            Ok::<(), String>(())
         }
     };
     let on_connect = move |s: SocketRef<A>, io: SocketIo<A>, Data(auth): Data<Value>| {
@@ -172,25 +221,49 @@ async fn greet<A: Adapter>(
     let _ = s.emit(events::TEXT_UPDATE, &json!({ "text": text }));
 
     // Replay what a returning client missed, then let it hear live ones.
+    let Some(session) = s.extensions.get::<Arc<Session>>() else {
+        return;
+    };
+    let channels = session.channels();
     let last_seen = auth.get("last_id").and_then(Value::as_u64);
     let _guard = state.publish_lock.lock().await;
     let last_id = state.store.last_id().await.unwrap_or(0);
     let _ = s.emit(
         "welcome",
-        &json!({ "last_id": last_id, "version": env!("CARGO_PKG_VERSION") }),
+        &json!({
+            "last_id": last_id,
+            "version": env!("CARGO_PKG_VERSION"),
+            "channels": channels.names(),
+            "rights": session.grant.rights,
+        }),
     );
     if let Some(after) = last_seen {
-        match state.store.since(after, state.limits.replay_max).await {
-            Ok(missed) => {
-                debug!(sid = %s.id, after, count = missed.len(), "replaying");
-                for n in &missed {
-                    let _ = s.emit(events::SEND_NOTIFICATION, n);
-                }
-            }
-            Err(e) => warn!(error = %e, "replay failed"),
-        }
+        replay(&s, &state, after, &channels).await;
     }
-    s.join(LIVE_ROOM);
+    s.join(channels.rooms());
+}
+
+/// Sends `s` what `channels` published after `after`.
+async fn replay<A: Adapter>(
+    s: &SocketRef<A>,
+    state: &HubState,
+    after: u64,
+    channels: &Subscription,
+) {
+    let filter = channels.filter();
+    match state
+        .store
+        .since_in(after, state.limits.replay_max, filter.as_deref())
+        .await
+    {
+        Ok(missed) => {
+            debug!(sid = %s.id, after, count = missed.len(), "replaying");
+            for n in &missed {
+                let _ = s.emit(events::SEND_NOTIFICATION, n);
+            }
+        }
+        Err(e) => warn!(error = %e, "replay failed"),
+    }
 }
 
 async fn broadcast_count<A: Adapter>(io: &SocketIo<A>, count: u64) {
@@ -317,7 +390,7 @@ async fn apply<A: Adapter>(
 ) {
     while let Some(Work { notification, ack }) = queue.recv().await {
         match publish(&state, &io, *notification).await {
-            Ok(id) => reply(ack, &Ack::accepted(id)),
+            Ok(n) => reply(ack, &Ack::accepted(n.id.unwrap_or_default())),
             Err(e) => reply(ack, &Ack::rejected(e)),
         }
     }
@@ -369,7 +442,18 @@ fn register_events<A: Adapter>(
     s.on(
         events::TEXT_UPDATE_REQUEST,
         move |s: SocketRef<A>, Data(data): Data<Value>, ack: AckSender<A>| {
+            let may = s
+                .extensions
+                .get::<Arc<Session>>()
+                .is_some_and(|session| session.grant.rights.text);
             match data.get("text").and_then(Value::as_str) {
+                _ if !may => {
+                    debug!(sid = %s.id, "text_update_request without the text right");
+                    reply(
+                        ack,
+                        &Ack::rejected("this token may not change the shared text"),
+                    );
+                }
                 None => {
                     debug!(sid = %s.id, "text_update_request without a string `text`");
                     reply(ack, &Ack::rejected("`text` must be a string"));
@@ -412,6 +496,19 @@ fn register_events<A: Adapter>(
                 }
                 Ok(request) => match request.validate() {
                     Err(e) => reply(ack, &Ack::from(e)),
+                    Ok(())
+                        if !s.extensions.get::<Arc<Session>>().is_some_and(|session| {
+                            session.grant.rights.can_write(request.channel())
+                        }) =>
+                    {
+                        reply(
+                            ack,
+                            &Ack::rejected(format!(
+                                "this token may not publish to channel {:?}",
+                                request.channel()
+                            )),
+                        );
+                    }
                     Ok(()) if !take(&c, |c| &mut c.notify) => {
                         reply(ack, &Ack::rejected("too many notifications: slow down"))
                     }
@@ -430,7 +527,7 @@ fn register_events<A: Adapter>(
     let st = state.clone();
     s.on(
         "history_request",
-        move |Data(data): Data<Value>, ack: AckSender<A>| {
+        move |s: SocketRef<A>, Data(data): Data<Value>, ack: AckSender<A>| {
             let st = st.clone();
             async move {
                 let limit = data
@@ -438,7 +535,16 @@ fn register_events<A: Adapter>(
                     .and_then(Value::as_u64)
                     .map_or(50, |l| usize::try_from(l).unwrap_or(HISTORY_MAX))
                     .min(HISTORY_MAX);
-                let answer = match st.store.recent(limit).await {
+                let channels = s
+                    .extensions
+                    .get::<Arc<Session>>()
+                    .map(|session| session.channels())
+                    .unwrap_or_default();
+                let answer = match st
+                    .store
+                    .recent_in(limit, channels.filter().as_deref())
+                    .await
+                {
                     Ok(list) => json!({ "ok": true, "notifications": list }),
                     Err(e) => {
                         warn!(error = %e, "history unavailable");
@@ -449,6 +555,20 @@ fn register_events<A: Adapter>(
             }
         },
     );
+
+    for (name, subscribe) in [(events::SUBSCRIBE, true), (events::UNSUBSCRIBE, false)] {
+        let st = state.clone();
+        s.on(
+            name,
+            move |s: SocketRef<A>, Data(data): Data<Value>, ack: AckSender<A>| {
+                let st = st.clone();
+                async move {
+                    let answer = change_subscription(&s, &st, &data, subscribe).await;
+                    let _ = ack.send(&answer);
+                }
+            },
+        );
+    }
 
     for name in [events::NOTIFICATION_CLICKED, events::NOTIFICATION_CLOSED] {
         s.on(
@@ -468,13 +588,52 @@ fn register_events<A: Adapter>(
     }
 }
 
+/// `subscribe` / `unsubscribe {channels, last_id?}`: checks the rights,
+/// replays what the new channels published after `last_id` (if given),
+/// joins or leaves their rooms. Answers `{ok, channels}` or `{ok:false, error}`.
+async fn change_subscription<A: Adapter>(
+    s: &SocketRef<A>,
+    state: &HubState,
+    data: &Value,
+    subscribe: bool,
+) -> Value {
+    let Some(session) = s.extensions.get::<Arc<Session>>() else {
+        return json!({ "ok": false, "error": "not connected" });
+    };
+    let requested = match subscription::parse(data.get("channels")) {
+        Ok(r) => r,
+        Err(e) => return json!({ "ok": false, "error": e }),
+    };
+    if subscribe && let Err(e) = subscription::check_read(&requested, &session.grant.rights) {
+        return json!({ "ok": false, "error": e });
+    }
+    let _guard = state.publish_lock.lock().await;
+    let mut current = session.channels();
+    if subscribe {
+        let added = current.add(&requested);
+        if let Some(after) = data.get("last_id").and_then(Value::as_u64) {
+            replay(s, state, after, &added).await;
+        }
+        s.join(added.rooms());
+    } else {
+        let removed = current.remove(&requested);
+        s.leave(removed.rooms());
+    }
+    let names = current.names();
+    *session
+        .channels
+        .lock()
+        .unwrap_or_else(PoisonError::into_inner) = current;
+    json!({ "ok": true, "channels": names })
+}
+
 /// Stores a notification (assigning its id and timestamp) and sends it to
-/// every live client. Returns the id.
+/// every socket that follows its channel. Returns it as stored.
 pub async fn publish<A: Adapter>(
     state: &HubState,
     io: &SocketIo<A>,
     notification: Notification,
-) -> Result<u64, String> {
+) -> Result<Notification, String> {
     let _guard = state.publish_lock.lock().await;
     let stored = state
         .store
@@ -484,13 +643,16 @@ pub async fn publish<A: Adapter>(
             warn!(error = %e, "storing a notification failed");
             "the hub could not store the notification".to_owned()
         })?;
-    let id = stored.id.unwrap_or_default();
     if let Err(e) = io
-        .within(LIVE_ROOM)
+        .within(vec![
+            room(&stored.channel),
+            room(pushdesk_hub_model::ALL_CHANNELS),
+        ])
         .emit(events::SEND_NOTIFICATION, &stored)
         .await
     {
         log_broadcast_error(&e, events::SEND_NOTIFICATION);
     }
-    Ok(id)
+    state.published.send_replace(stored.id.unwrap_or_default());
+    Ok(stored)
 }

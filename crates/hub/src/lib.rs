@@ -7,7 +7,13 @@
 //!   process with SQLite or in Redis for several nodes.
 //! * [`handlers`]: the Socket.IO events, generic over the adapter.
 //! * [`server`]: HTTP: the embedded UI, `/health`, the origin check, TLS.
-//! * [`access`]: origin allow-list and token checks. Pure.
+//! * [`access`]: origin allow-list, token checks, [`Rights`](access::Rights)
+//!   on channel patterns. Pure.
+//! * [`tokens`]: the credentials: `--token` and the tokens file of hashed,
+//!   scoped tokens.
+//! * [`subscription`]: which channels a socket follows. Pure.
+//! * [`http`]: publishing and subscribing over plain HTTP: the native API,
+//!   ntfy's and Gotify's.
 //! * [`ratelimit`]: the per-connection token bucket. Pure.
 //! * [`assets`]: the embedded web UI and its CSP.
 //! * [`error`]: why a hub could not start ([`HubError`]).
@@ -17,9 +23,12 @@ pub mod assets;
 pub mod config;
 pub mod error;
 pub mod handlers;
+pub mod http;
 pub mod ratelimit;
 pub mod server;
 pub mod store;
+pub mod subscription;
+pub mod tokens;
 
 pub use config::{HubConfig, Limits};
 pub use error::HubError;

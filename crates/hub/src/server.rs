@@ -1,7 +1,8 @@
-//! The HTTP side: binds, serves the web UI at `/`, `/health`, and
-//! Socket.IO at `/socket.io/` (WebSocket and long-polling) behind an
-//! origin check; TLS when given a certificate; one node in process or many
-//! over Redis.
+//! The HTTP side: binds, serves the web UI at `/`, `/health`, Socket.IO at
+//! `/socket.io/` (WebSocket and long-polling) and the HTTP API
+//! ([`crate::http`]), behind an origin check and CORS for the allowed
+//! origins; TLS when given a certificate; one node in process or many over
+//! Redis.
 
 use std::future::Future;
 use std::net::SocketAddr;
@@ -25,7 +26,9 @@ use crate::assets;
 use crate::config::HubConfig;
 use crate::error::HubError;
 use crate::handlers::{self, HubState};
+use crate::http::{self as api, ApiState, Publisher};
 use crate::store::Store;
+use crate::tokens::Credentials;
 
 /// Closes every Socket.IO session (upgraded WebSockets outlive the HTTP
 /// server's graceful shutdown otherwise).
@@ -103,13 +106,15 @@ pub async fn start(config: HubConfig) -> Result<RunningHub, HubError> {
         Some(url) => Store::open_redis(url, &config.redis_prefix, config.retention.clone()).await?,
         None => Store::open_local(&config.data_dir, config.retention.clone()).await?,
     };
-    let hub = Arc::new(HubState {
-        store: store.clone(),
-        tokens: config.tokens.clone(),
-        limits: config.limits.clone(),
-        publish_lock: tokio::sync::Mutex::new(()),
-        text_lock: tokio::sync::Mutex::new(()),
-    });
+    let credentials = Arc::new(Credentials::new(
+        &config.tokens,
+        config.tokens_file.clone(),
+    )?);
+    let hub = Arc::new(HubState::new(
+        store.clone(),
+        credentials,
+        config.limits.clone(),
+    ));
     let builder = SocketIo::builder()
         .max_payload(config.limits.max_payload)
         .max_buffer_size(1024)
@@ -135,22 +140,25 @@ pub async fn start(config: HubConfig) -> Result<RunningHub, HubError> {
             handlers::register(&io, hub.clone())
                 .await
                 .map_err(|e| HubError::Redis(e.to_string()))?;
+            let api = ApiState::new(hub.clone(), publisher(&io, &hub));
             closer = Box::new(move || {
                 let io = io.clone();
                 Box::pin(async move { io.close().await })
             });
-            router(http_state).layer(layer)
+            router(http_state, api).layer(layer)
         }
         None => {
             let (layer, io) = builder.build_layer();
             handlers::register(&io, hub.clone());
+            let api = ApiState::new(hub.clone(), publisher(&io, &hub));
             closer = Box::new(move || {
                 let io = io.clone();
                 Box::pin(async move { io.close().await })
             });
-            router(http_state).layer(layer)
+            router(http_state, api).layer(layer)
         }
     };
+    let app = app.layer(cors(&config.allow_origins));
     let app = app.layer(middleware::from_fn_with_state(
         HttpState {
             hub: hub.clone(),
@@ -171,7 +179,7 @@ pub async fn start(config: HubConfig) -> Result<RunningHub, HubError> {
         .local_addr()
         .map_err(|e| HubError::Bind(config.bind, e.to_string()))?;
     let handle = axum_server::Handle::new();
-    let service = app.into_make_service();
+    let service = app.into_make_service_with_connect_info::<SocketAddr>();
     let tls = config.tls.is_some();
     let task = match &config.tls {
         Some((cert, key)) => {
@@ -238,11 +246,52 @@ fn redis_resp3_client(url: &str) -> Result<redis::Client, HubError> {
     redis::Client::open(url).map_err(|e| HubError::Redis(e.to_string()))
 }
 
-fn router(state: HttpState) -> Router {
+fn router(state: HttpState, api: ApiState) -> Router {
     Router::new()
         .route("/health", get(health))
-        .fallback(assets::serve)
         .with_state(state)
+        .merge(api::router(api))
+        .fallback(assets::serve)
+}
+
+/// The HTTP API's way to publish, over whichever adapter `io` has.
+fn publisher<A: socketioxide::adapter::Adapter>(
+    io: &SocketIo<A>,
+    hub: &Arc<HubState>,
+) -> Publisher {
+    let (io, hub) = (io.clone(), hub.clone());
+    Arc::new(move |n| {
+        let (io, hub) = (io.clone(), hub.clone());
+        Box::pin(async move { handlers::publish(&hub, &io, n).await })
+    })
+}
+
+/// CORS answers for the origins [`check_origin`] lets through (the hub's
+/// own, loopback, `--allow-origin`): the origin echoed (never `*`, which
+/// browsers refuse with credentials), credentials allowed, `Vary: Origin`,
+/// and preflights answered. Socket.IO's long-polling from a page served
+/// elsewhere needs them, as does the HTTP API.
+fn cors(allow: &[String]) -> tower_http::cors::CorsLayer {
+    use tower_http::cors::{AllowHeaders, AllowOrigin, CorsLayer};
+    let allow = Arc::new(allow.to_vec());
+    CorsLayer::new()
+        .allow_origin(AllowOrigin::predicate(move |origin, parts| {
+            let host = parts
+                .headers
+                .get(header::HOST)
+                .and_then(|v| v.to_str().ok());
+            origin
+                .to_str()
+                .is_ok_and(|o| origin_allowed(Some(o), host, &allow))
+        }))
+        .allow_credentials(true)
+        .allow_methods([
+            axum::http::Method::GET,
+            axum::http::Method::POST,
+            axum::http::Method::PUT,
+        ])
+        .allow_headers(AllowHeaders::mirror_request())
+        .max_age(Duration::from_secs(600))
 }
 
 async fn health(State(state): State<HttpState>) -> Response {
@@ -257,24 +306,26 @@ async fn health(State(state): State<HttpState>) -> Response {
     }
 }
 
-/// Refuses Socket.IO requests from browser origins that are not allowed,
-/// and detaches the request head of those it lets through.
+/// Refuses requests from browser origins that are not allowed (Socket.IO,
+/// the HTTP API, a form posted from another site), and detaches the request
+/// head of the Socket.IO ones it lets through.
 async fn check_origin(State(state): State<HttpState>, mut req: Request, next: Next) -> Response {
+    let headers: &HeaderMap = req.headers();
+    let origin = headers.get(header::ORIGIN).and_then(|v| v.to_str().ok());
+    let host = headers.get(header::HOST).and_then(|v| v.to_str().ok());
+    if !origin_allowed(origin, host, &state.allow_origins) {
+        warn!(
+            origin = origin.unwrap_or_default(),
+            path = req.uri().path(),
+            "refused a request from a foreign origin"
+        );
+        return (
+            StatusCode::FORBIDDEN,
+            "origin not allowed (see --allow-origin)",
+        )
+            .into_response();
+    }
     if req.uri().path().starts_with("/socket.io") {
-        let headers: &HeaderMap = req.headers();
-        let origin = headers.get(header::ORIGIN).and_then(|v| v.to_str().ok());
-        let host = headers.get(header::HOST).and_then(|v| v.to_str().ok());
-        if !origin_allowed(origin, host, &state.allow_origins) {
-            warn!(
-                origin = origin.unwrap_or_default(),
-                "refused a connection from a foreign origin"
-            );
-            return (
-                StatusCode::FORBIDDEN,
-                "origin not allowed (see --allow-origin)",
-            )
-                .into_response();
-        }
         detach_head(&mut req);
     }
     next.run(req).await

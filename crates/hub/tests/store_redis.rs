@@ -317,15 +317,18 @@ async fn retention_by_age_and_ids_continue_after_pruning_everything() {
         }
         // Older than two days: never read, even before pruning. (Exactly
         // two days old is kept.)
-        assert_eq!(ids(&b.since_at(0, 100, now).await.unwrap()), [3, 4, 5]);
-        assert_eq!(ids(&b.since_at(0, 2, now).await.unwrap()), [3, 4]);
-        assert_eq!(ids(&b.recent_at(100, now).await.unwrap()), [3, 4, 5]);
-        assert_eq!(ids(&b.recent_at(2, now).await.unwrap()), [4, 5]);
+        assert_eq!(
+            ids(&b.since_at(0, 100, None, now).await.unwrap()),
+            [3, 4, 5]
+        );
+        assert_eq!(ids(&b.since_at(0, 2, None, now).await.unwrap()), [3, 4]);
+        assert_eq!(ids(&b.recent_at(100, None, now).await.unwrap()), [3, 4, 5]);
+        assert_eq!(ids(&b.recent_at(2, None, now).await.unwrap()), [4, 5]);
         // By the wall clock, a little later, the oldest of them has gone.
         tokio::time::sleep(Duration::from_millis(5)).await;
         assert_eq!(ids(&b.since(0, 100).await.unwrap()), [4, 5]);
         assert!(
-            b.since_at(0, 100, now + 10 * DAY_MS)
+            b.since_at(0, 100, None, now + 10 * DAY_MS)
                 .await
                 .unwrap()
                 .is_empty()

@@ -173,22 +173,35 @@ impl Store {
         after_id: u64,
         limit: usize,
     ) -> Result<Vec<Notification>, StoreError> {
-        self.since_at(after_id, limit, unix_now_ms()).await
+        self.since_in(after_id, limit, None).await
     }
 
-    /// [`Store::since`] with the current time given (Unix ms).
+    /// [`Store::since`] for the notifications of `channels` only (`None`:
+    /// every channel).
+    pub async fn since_in(
+        &self,
+        after_id: u64,
+        limit: usize,
+        channels: Option<&[String]>,
+    ) -> Result<Vec<Notification>, StoreError> {
+        self.since_at(after_id, limit, channels, unix_now_ms())
+            .await
+    }
+
+    /// [`Store::since_in`] with the current time given (Unix ms).
     pub async fn since_at(
         &self,
         after_id: u64,
         limit: usize,
+        channels: Option<&[String]>,
         now_ms: u64,
     ) -> Result<Vec<Notification>, StoreError> {
-        if limit == 0 {
+        if limit == 0 || channels.is_some_and(<[String]>::is_empty) {
             return Ok(Vec::new());
         }
         match &self.backend {
-            Backend::Local(s) => s.since(after_id, limit, now_ms).await,
-            Backend::Redis(s) => s.since(after_id, limit, now_ms).await,
+            Backend::Local(s) => s.since(after_id, limit, channels, now_ms).await,
+            Backend::Redis(s) => s.since(after_id, limit, channels, now_ms).await,
         }
     }
 
@@ -196,21 +209,32 @@ impl Store {
     /// history on connect), those older than [`Retention::max_age`]
     /// excluded.
     pub async fn recent(&self, limit: usize) -> Result<Vec<Notification>, StoreError> {
-        self.recent_at(limit, unix_now_ms()).await
+        self.recent_in(limit, None).await
     }
 
-    /// [`Store::recent`] with the current time given (Unix ms).
+    /// [`Store::recent`] for the notifications of `channels` only (`None`:
+    /// every channel).
+    pub async fn recent_in(
+        &self,
+        limit: usize,
+        channels: Option<&[String]>,
+    ) -> Result<Vec<Notification>, StoreError> {
+        self.recent_at(limit, channels, unix_now_ms()).await
+    }
+
+    /// [`Store::recent_in`] with the current time given (Unix ms).
     pub async fn recent_at(
         &self,
         limit: usize,
+        channels: Option<&[String]>,
         now_ms: u64,
     ) -> Result<Vec<Notification>, StoreError> {
-        if limit == 0 {
+        if limit == 0 || channels.is_some_and(<[String]>::is_empty) {
             return Ok(Vec::new());
         }
         match &self.backend {
-            Backend::Local(s) => s.recent(limit, now_ms).await,
-            Backend::Redis(s) => s.recent(limit, now_ms).await,
+            Backend::Local(s) => s.recent(limit, channels, now_ms).await,
+            Backend::Redis(s) => s.recent(limit, channels, now_ms).await,
         }
     }
 

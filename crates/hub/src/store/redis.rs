@@ -247,6 +247,12 @@ impl Drop for RedisStore {
 
 /// The id at the start of a member (`{"id":N,…`), as the publish script
 /// writes it.
+/// Whether `n` is in one of `channels` (`None`: every channel). The
+/// history is one sorted set for every channel, filtered as it is paged.
+fn in_channels(n: &Notification, channels: Option<&[String]>) -> bool {
+    channels.is_none_or(|c| c.iter().any(|c| *c == n.channel))
+}
+
 fn member_id(member: &str) -> Option<u64> {
     let rest = member.strip_prefix(r#"{"id":"#)?;
     let end = rest.find(',')?;
@@ -436,6 +442,7 @@ impl RedisStore {
         &self,
         after_id: u64,
         limit: usize,
+        channels: Option<&[String]>,
         now_ms: u64,
     ) -> Result<Vec<Notification>, StoreError> {
         let cutoff = self.retention.cutoff(now_ms);
@@ -463,6 +470,7 @@ impl RedisStore {
                 cursor = cursor.max(id);
                 if let Some(n) = decode_member(&member, id)
                     && n.timestamp.is_none_or(|t| t >= cutoff)
+                    && in_channels(&n, channels)
                 {
                     out.push(n);
                 }
@@ -477,6 +485,7 @@ impl RedisStore {
     pub(crate) async fn recent(
         &self,
         limit: usize,
+        channels: Option<&[String]>,
         now_ms: u64,
     ) -> Result<Vec<Notification>, StoreError> {
         let cutoff = self.retention.cutoff(now_ms);
@@ -505,6 +514,7 @@ impl RedisStore {
                 below = Some(below.map_or(id, |b| b.min(id)));
                 if let Some(n) = decode_member(&member, id)
                     && n.timestamp.is_none_or(|t| t >= cutoff)
+                    && in_channels(&n, channels)
                 {
                     out.push(n);
                 }

@@ -6,9 +6,10 @@
 //! * `state`: one row, `last_id` (the last id handed out, kept even when
 //!   that notification is pruned, so ids are never reused) and `text` (the
 //!   shared text);
-//! * `notifications(id INTEGER PRIMARY KEY, timestamp, json)`: the history,
-//!   each notification as the JSON it was stored as, indexed by timestamp
-//!   for pruning by age.
+//! * `notifications(id INTEGER PRIMARY KEY, timestamp, json, channel)`: the
+//!   history, each notification as the JSON it was stored as, indexed by
+//!   timestamp for pruning by age and by channel for replay per
+//!   subscription (version 2 added `channel`; older rows are `default`).
 //!
 //! One [`rusqlite::Connection`] behind a [`std::sync::Mutex`]; every call
 //! runs on tokio's blocking pool ([`tokio::task::spawn_blocking`]). Each
@@ -32,7 +33,7 @@ use super::{Retention, StoreError};
 pub(crate) const DB_FILE: &str = "pushdesk.sqlite3";
 
 /// The schema this build writes (`PRAGMA user_version`).
-const SCHEMA_VERSION: i64 = 1;
+const SCHEMA_VERSION: i64 = 2;
 
 /// Version 1 of the schema.
 const SCHEMA_V1: &str = "
@@ -50,6 +51,18 @@ CREATE TABLE IF NOT EXISTS notifications (
 CREATE INDEX IF NOT EXISTS notifications_timestamp ON notifications (timestamp);
 PRAGMA user_version = 1;
 ";
+
+/// Version 2: every notification has a channel.
+const SCHEMA_V2: &str = "
+ALTER TABLE notifications ADD COLUMN channel TEXT NOT NULL DEFAULT 'default';
+CREATE INDEX IF NOT EXISTS notifications_channel ON notifications (channel, id);
+PRAGMA user_version = 2;
+";
+
+/// `channels` as the JSON array the queries take (`NULL`: every channel).
+fn channels_param(channels: Option<&[String]>) -> Option<String> {
+    channels.map(|c| serde_json::Value::from(c.to_vec()).to_string())
+}
 
 /// How long a statement waits for another connection's lock (another
 /// process opening the same directory) before failing.
@@ -157,12 +170,14 @@ fn migrate(conn: &mut Connection, path: &Path) -> Result<(), StoreError> {
             known: SCHEMA_VERSION,
         });
     }
-    if version < 1 {
-        let tx = conn
-            .transaction_with_behavior(TransactionBehavior::Immediate)
-            .map_err(open_err)?;
-        tx.execute_batch(SCHEMA_V1).map_err(open_err)?;
-        tx.commit().map_err(open_err)?;
+    for (from, schema) in [(1, SCHEMA_V1), (2, SCHEMA_V2)] {
+        if version < from {
+            let tx = conn
+                .transaction_with_behavior(TransactionBehavior::Immediate)
+                .map_err(open_err)?;
+            tx.execute_batch(schema).map_err(open_err)?;
+            tx.commit().map_err(open_err)?;
+        }
     }
     Ok(())
 }
@@ -239,8 +254,8 @@ impl LocalStore {
             let json = serde_json::to_string(&n).map_err(StoreError::Encode)?;
             let id_sql = to_sql_int(id);
             tx.execute(
-                "INSERT INTO notifications (id, timestamp, json) VALUES (?1, ?2, ?3)",
-                params![id_sql, to_sql_int(now_ms), json],
+                "INSERT INTO notifications (id, timestamp, json, channel) VALUES (?1, ?2, ?3, ?4)",
+                params![id_sql, to_sql_int(now_ms), json, n.channel],
             )?;
             tx.execute("UPDATE state SET last_id = ?1 WHERE id = 1", [id_sql])?;
             // Ids are handed out without gaps, so the newest `max_count`
@@ -261,13 +276,16 @@ impl LocalStore {
         &self,
         after_id: u64,
         limit: usize,
+        channels: Option<&[String]>,
         now_ms: u64,
     ) -> Result<Vec<Notification>, StoreError> {
         let cutoff = self.retention.cutoff(now_ms);
+        let channels = channels_param(channels);
         let rows = self
             .with_conn(move |conn, _| {
                 let mut stmt = conn.prepare_cached(
                     "SELECT id, json FROM notifications WHERE id > ?1 AND timestamp >= ?2 \
+                     AND (?4 IS NULL OR channel IN (SELECT value FROM json_each(?4))) \
                      ORDER BY id LIMIT ?3",
                 )?;
                 let rows = stmt
@@ -275,7 +293,8 @@ impl LocalStore {
                         params![
                             to_sql_int(after_id),
                             to_sql_int(cutoff),
-                            limit_to_sql(limit)
+                            limit_to_sql(limit),
+                            channels
                         ],
                         |r| Ok((r.get(0)?, r.get(1)?)),
                     )?
@@ -289,19 +308,23 @@ impl LocalStore {
     pub(crate) async fn recent(
         &self,
         limit: usize,
+        channels: Option<&[String]>,
         now_ms: u64,
     ) -> Result<Vec<Notification>, StoreError> {
         let cutoff = self.retention.cutoff(now_ms);
+        let channels = channels_param(channels);
         let mut rows = self
             .with_conn(move |conn, _| {
                 let mut stmt = conn.prepare_cached(
                     "SELECT id, json FROM notifications WHERE timestamp >= ?1 \
+                     AND (?3 IS NULL OR channel IN (SELECT value FROM json_each(?3))) \
                      ORDER BY id DESC LIMIT ?2",
                 )?;
                 let rows = stmt
-                    .query_map(params![to_sql_int(cutoff), limit_to_sql(limit)], |r| {
-                        Ok((r.get(0)?, r.get(1)?))
-                    })?
+                    .query_map(
+                        params![to_sql_int(cutoff), limit_to_sql(limit), channels],
+                        |r| Ok((r.get(0)?, r.get(1)?)),
+                    )?
                     .collect::<Result<Vec<(i64, String)>, _>>()?;
                 Ok(rows)
             })
@@ -494,10 +517,85 @@ mod tests {
         };
         assert_eq!(stored, want);
         assert_eq!(
-            store.since_at(0, 10, T0).await.unwrap(),
+            store.since_at(0, 10, None, T0).await.unwrap(),
             std::slice::from_ref(&want)
         );
-        assert_eq!(store.recent_at(10, T0).await.unwrap(), [want]);
+        assert_eq!(store.recent_at(10, None, T0).await.unwrap(), [want]);
+    }
+
+    #[tokio::test]
+    async fn since_and_recent_per_channel() {
+        let dir = TempDir::new("channels");
+        let store = Store::open_local(&dir.0, Retention::default())
+            .await
+            .unwrap();
+        for (i, channel) in ["default", "ops", "default", "ci", "ops"]
+            .iter()
+            .enumerate()
+        {
+            let mut n = Notification::new(format!("n{i}"));
+            n.channel = (*channel).to_owned();
+            store.publish(n, T0).await.unwrap();
+        }
+        let now = T0 + 100;
+        let ops = ["ops".to_owned()];
+        let two = ["ops".to_owned(), "ci".to_owned()];
+        assert_eq!(
+            ids(&store.since_at(0, 100, Some(&ops), now).await.unwrap()),
+            [2, 5]
+        );
+        assert_eq!(
+            ids(&store.since_at(2, 100, Some(&two), now).await.unwrap()),
+            [4, 5]
+        );
+        assert_eq!(
+            ids(&store.since_at(0, 1, Some(&two), now).await.unwrap()),
+            [2]
+        );
+        assert!(
+            store
+                .since_at(0, 100, Some(&[]), now)
+                .await
+                .unwrap()
+                .is_empty()
+        );
+        assert_eq!(
+            ids(&store.since_at(0, 100, None, now).await.unwrap()).len(),
+            5
+        );
+        assert_eq!(
+            ids(&store.recent_at(1, Some(&ops), now).await.unwrap()),
+            [5]
+        );
+        let got = store.since_at(0, 100, Some(&ops), now).await.unwrap();
+        assert!(
+            got.iter().all(|n| n.channel == "ops"),
+            "the channel round-trips"
+        );
+    }
+
+    #[tokio::test]
+    async fn a_version_1_database_is_migrated_to_channels() {
+        let dir = TempDir::new("v1");
+        std::fs::create_dir_all(&dir.0).unwrap();
+        {
+            let conn = Connection::open(dir.0.join(DB_FILE)).unwrap();
+            conn.execute_batch(SCHEMA_V1).unwrap();
+            conn.execute(
+                "INSERT INTO notifications (id, timestamp, json) VALUES (1, ?1, '{\"title\":\"old\",\"id\":1}')",
+                [to_sql_int(T0)],
+            )
+            .unwrap();
+            conn.execute("UPDATE state SET last_id = 1", []).unwrap();
+        }
+        let store = Store::open_local(&dir.0, Retention::default())
+            .await
+            .unwrap();
+        let default = ["default".to_owned()];
+        let old = store.since_at(0, 10, Some(&default), T0).await.unwrap();
+        assert_eq!(ids(&old), [1], "a version-1 row is in the default channel");
+        let n = store.publish(Notification::new("new"), T0).await.unwrap();
+        assert_eq!(n.id, Some(2));
     }
 
     #[tokio::test]
@@ -509,19 +607,37 @@ mod tests {
         publish_titles(&store, 1..=10, T0).await;
         let now = T0 + 100;
         assert_eq!(
-            ids(&store.since_at(0, 100, now).await.unwrap()),
+            ids(&store.since_at(0, 100, None, now).await.unwrap()),
             (1..=10).collect::<Vec<_>>()
         );
-        assert_eq!(ids(&store.since_at(4, 3, now).await.unwrap()), [5, 6, 7]);
-        assert_eq!(ids(&store.since_at(8, 100, now).await.unwrap()), [9, 10]);
-        assert!(store.since_at(10, 100, now).await.unwrap().is_empty());
-        assert!(store.since_at(u64::MAX, 100, now).await.unwrap().is_empty());
-        assert!(store.since_at(0, 0, now).await.unwrap().is_empty());
-        assert_eq!(ids(&store.recent_at(3, now).await.unwrap()), [8, 9, 10]);
-        assert_eq!(ids(&store.recent_at(100, now).await.unwrap()).len(), 10);
-        assert!(store.recent_at(0, now).await.unwrap().is_empty());
+        assert_eq!(
+            ids(&store.since_at(4, 3, None, now).await.unwrap()),
+            [5, 6, 7]
+        );
+        assert_eq!(
+            ids(&store.since_at(8, 100, None, now).await.unwrap()),
+            [9, 10]
+        );
+        assert!(store.since_at(10, 100, None, now).await.unwrap().is_empty());
+        assert!(
+            store
+                .since_at(u64::MAX, 100, None, now)
+                .await
+                .unwrap()
+                .is_empty()
+        );
+        assert!(store.since_at(0, 0, None, now).await.unwrap().is_empty());
+        assert_eq!(
+            ids(&store.recent_at(3, None, now).await.unwrap()),
+            [8, 9, 10]
+        );
+        assert_eq!(
+            ids(&store.recent_at(100, None, now).await.unwrap()).len(),
+            10
+        );
+        assert!(store.recent_at(0, None, now).await.unwrap().is_empty());
         let titles: Vec<_> = store
-            .since_at(0, 2, now)
+            .since_at(0, 2, None, now)
             .await
             .unwrap()
             .into_iter()
@@ -548,10 +664,10 @@ mod tests {
         assert_eq!(local(&store).stored().await.unwrap(), 5);
         let now = T0 + 100;
         assert_eq!(
-            ids(&store.since_at(0, 100, now).await.unwrap()),
+            ids(&store.since_at(0, 100, None, now).await.unwrap()),
             [8, 9, 10, 11, 12]
         );
-        assert_eq!(ids(&store.recent_at(2, now).await.unwrap()), [11, 12]);
+        assert_eq!(ids(&store.recent_at(2, None, now).await.unwrap()), [11, 12]);
         assert_eq!(store.prune(now).await.unwrap(), 0);
         assert_eq!(store.last_id().await.unwrap(), 12);
     }
@@ -569,18 +685,27 @@ mod tests {
         }
         let now = T0 + 4 * DAY_MS;
         // Reads exclude what is older than two days even before pruning.
-        assert_eq!(ids(&store.since_at(0, 100, now).await.unwrap()), [3, 4, 5]);
-        assert_eq!(ids(&store.recent_at(100, now).await.unwrap()), [3, 4, 5]);
+        assert_eq!(
+            ids(&store.since_at(0, 100, None, now).await.unwrap()),
+            [3, 4, 5]
+        );
+        assert_eq!(
+            ids(&store.recent_at(100, None, now).await.unwrap()),
+            [3, 4, 5]
+        );
         assert_eq!(local(&store).stored().await.unwrap(), 5);
         assert_eq!(store.prune(now).await.unwrap(), 2);
         assert_eq!(local(&store).stored().await.unwrap(), 3);
         assert_eq!(store.prune(now).await.unwrap(), 0);
         // Exactly max_age old is kept; one ms more is not.
         assert_eq!(store.prune(now + 1).await.unwrap(), 1);
-        assert_eq!(ids(&store.since_at(0, 100, now + 1).await.unwrap()), [4, 5]);
+        assert_eq!(
+            ids(&store.since_at(0, 100, None, now + 1).await.unwrap()),
+            [4, 5]
+        );
         // Far in the future everything goes; ids still continue.
         assert_eq!(store.prune(now + 100 * DAY_MS).await.unwrap(), 2);
-        assert!(store.recent_at(10, now).await.unwrap().is_empty());
+        assert!(store.recent_at(10, None, now).await.unwrap().is_empty());
         let next = store
             .publish(Notification::new("after"), now)
             .await
@@ -598,12 +723,12 @@ mod tests {
         let store = Store::open_local(&dir.0, retention(4, 30)).await.unwrap();
         assert_eq!(store.prune(T0).await.unwrap(), 6);
         assert_eq!(
-            ids(&store.since_at(0, 100, T0).await.unwrap()),
+            ids(&store.since_at(0, 100, None, T0).await.unwrap()),
             [7, 8, 9, 10]
         );
         let none = Store::open_local(&dir.0, retention(0, 30)).await.unwrap();
         assert_eq!(none.prune(T0).await.unwrap(), 4);
-        assert!(none.since_at(0, 100, T0).await.unwrap().is_empty());
+        assert!(none.since_at(0, 100, None, T0).await.unwrap().is_empty());
     }
 
     #[tokio::test]
@@ -626,7 +751,7 @@ mod tests {
             assert_eq!(store.last_id().await.unwrap(), 3);
             // The count is per process: nobody is connected to a new one.
             assert_eq!(store.user_count().await.unwrap(), 0);
-            assert_eq!(ids(&store.since_at(1, 10, T0).await.unwrap()), [2, 3]);
+            assert_eq!(ids(&store.since_at(1, 10, None, T0).await.unwrap()), [2, 3]);
             let n = store
                 .publish(Notification::new("n4"), T0 + 4)
                 .await
@@ -639,7 +764,7 @@ mod tests {
             .await
             .unwrap();
         assert_eq!(store.last_id().await.unwrap(), 4);
-        assert!(store.since_at(0, 10, T0).await.unwrap().is_empty());
+        assert!(store.since_at(0, 10, None, T0).await.unwrap().is_empty());
         let n = store
             .publish(Notification::new("n5"), T0 + 5)
             .await
@@ -680,7 +805,7 @@ mod tests {
             }
         }
         assert_eq!(all, (1..=TASKS * EACH).collect::<HashSet<_>>());
-        let stored = store.since_at(0, 10_000, T0).await.unwrap();
+        let stored = store.since_at(0, 10_000, None, T0).await.unwrap();
         assert_eq!(ids(&stored), (1..=TASKS * EACH).collect::<Vec<_>>());
     }
 
@@ -751,7 +876,7 @@ mod tests {
         );
         {
             let conn = Connection::open(dir.0.join(DB_FILE)).unwrap();
-            conn.pragma_update(None, "user_version", 2).unwrap();
+            conn.pragma_update(None, "user_version", 3).unwrap();
         }
         let err = Store::open_local(&dir.0, Retention::default())
             .await
@@ -760,8 +885,8 @@ mod tests {
             matches!(
                 err,
                 StoreError::SchemaTooNew {
-                    found: 2,
-                    known: 1,
+                    found: 3,
+                    known: 2,
                     ..
                 }
             ),
@@ -783,6 +908,6 @@ mod tests {
             })
             .await
             .unwrap();
-        assert_eq!(ids(&store.since_at(0, 10, T0).await.unwrap()), [1, 3]);
+        assert_eq!(ids(&store.since_at(0, 10, None, T0).await.unwrap()), [1, 3]);
     }
 }
