@@ -22,16 +22,24 @@ pub fn urgency(priority: u64) -> Urgency {
     }
 }
 
+/// A body's fields: a urlencoded form (`form` true) or a JSON object.
+pub fn fields(body: &[u8], form: bool) -> Result<Map<String, Value>, ApiError> {
+    if form {
+        return Ok(form_urlencoded::parse(body)
+            .map(|(k, v)| (k.into_owned(), Value::String(v.into_owned())))
+            .collect());
+    }
+    serde_json::from_slice(body)
+        .map_err(|e| ApiError::bad_request(format!("not a JSON object: {e}")))
+}
+
 /// A Gotify message, from a JSON body or a form (`form` true).
 pub fn parse(body: &[u8], form: bool, channel: &str) -> Result<NotificationRequest, ApiError> {
-    let fields: Map<String, Value> = if form {
-        form_urlencoded::parse(body)
-            .map(|(k, v)| (k.into_owned(), Value::String(v.into_owned())))
-            .collect()
-    } else {
-        serde_json::from_slice(body)
-            .map_err(|e| ApiError::bad_request(format!("not a JSON object: {e}")))?
-    };
+    request(fields(body, form)?, channel)
+}
+
+/// The request a Gotify message's fields ask for, in `channel`.
+pub fn request(fields: Map<String, Value>, channel: &str) -> Result<NotificationRequest, ApiError> {
     let text = |key: &str| -> Result<Option<String>, ApiError> {
         match fields.get(key) {
             None | Some(Value::Null) => Ok(None),

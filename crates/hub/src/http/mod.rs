@@ -219,13 +219,6 @@ async fn publish(
         .map_err(|e| ApiError::new(StatusCode::SERVICE_UNAVAILABLE, e))
 }
 
-fn is_form(headers: &HeaderMap) -> bool {
-    headers
-        .get(header::CONTENT_TYPE)
-        .and_then(|v| v.to_str().ok())
-        .is_some_and(|t| t.starts_with("application/x-www-form-urlencoded"))
-}
-
 /// `POST /api/v1/notifications`: our own fields, JSON.
 async fn native_publish(
     State(state): State<ApiState>,
@@ -282,17 +275,58 @@ async fn ntfy_json_publish(
     Ok(axum::Json(ntfy::message(&n)).into_response())
 }
 
-/// `POST /message`: Gotify's publish, to the token's channel.
+/// `POST /message`: Gotify's publish, to the token's channel. Takes JSON,
+/// a urlencoded form or, as Gotify's own examples send (`curl -F`), a
+/// multipart form.
 async fn gotify_publish(
     State(state): State<ApiState>,
     ConnectInfo(peer): ConnectInfo<SocketAddr>,
     RawQuery(query): RawQuery,
     headers: HeaderMap,
-    body: Body,
+    req: axum::extract::Request,
 ) -> Result<Response, ApiError> {
     let grant = grant(&state, &headers, query.as_deref())?;
-    let body = read_body(&state, body).await?;
-    let request = gotify::parse(&body, is_form(&headers), &grant.channel)?;
+    let content_type = headers
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or_default();
+    let fields = if content_type.starts_with("multipart/form-data") {
+        multipart_fields(&state, req).await?
+    } else {
+        let body = read_body(&state, req.into_body()).await?;
+        gotify::fields(
+            &body,
+            content_type.starts_with("application/x-www-form-urlencoded"),
+        )?
+    };
+    let request = gotify::request(fields, &grant.channel)?;
     let n = publish(&state, &grant, peer.ip(), request).await?;
     Ok(axum::Json(gotify::message(&n)).into_response())
+}
+
+/// The text fields of a multipart form, within the payload limit.
+async fn multipart_fields(
+    state: &ApiState,
+    req: axum::extract::Request,
+) -> Result<serde_json::Map<String, serde_json::Value>, ApiError> {
+    use axum::extract::FromRequest as _;
+    let bad = |e: &dyn std::fmt::Display| ApiError::bad_request(format!("multipart form: {e}"));
+    let mut form = axum::extract::Multipart::from_request(req, &())
+        .await
+        .map_err(|e| bad(&e))?;
+    let limit = usize::try_from(state.hub.limits.max_payload).unwrap_or(usize::MAX);
+    let (mut fields, mut total) = (serde_json::Map::new(), 0usize);
+    while let Some(field) = form.next_field().await.map_err(|e| bad(&e))? {
+        let name = field.name().unwrap_or_default().to_owned();
+        let value = field.text().await.map_err(|e| bad(&e))?;
+        total += name.len() + value.len();
+        if total > limit {
+            return Err(ApiError::new(
+                StatusCode::PAYLOAD_TOO_LARGE,
+                format!("the request body is over {limit} bytes"),
+            ));
+        }
+        fields.insert(name, serde_json::Value::String(value));
+    }
+    Ok(fields)
 }
