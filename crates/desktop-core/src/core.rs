@@ -239,6 +239,7 @@ impl Core {
             token,
             ca_cert: settings.ca_cert.clone(),
             insecure: settings.accept_invalid_certs,
+            channels: settings.channels.clone(),
             last_id: Arc::new(move || {
                 let core = me.upgrade()?;
                 let id = lock(&core.history).last_id(&key);
@@ -380,7 +381,8 @@ impl Core {
         let reconnect = old.server != new.server
             || old.token != new.token
             || old.ca_cert != new.ca_cert
-            || old.accept_invalid_certs != new.accept_invalid_certs;
+            || old.accept_invalid_certs != new.accept_invalid_certs
+            || old.channels != new.channels;
         if reconnect {
             self.connect().await.map_err(|e| e.to_string())?;
         }

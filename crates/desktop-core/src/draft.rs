@@ -15,6 +15,8 @@ pub struct Draft {
     pub tag: String,
     /// URL to open on click.
     pub url: String,
+    /// Channel to publish to (empty or `default`: the default channel).
+    pub channel: String,
 }
 
 impl Draft {
@@ -27,9 +29,13 @@ impl Draft {
         if !self.body.is_empty() {
             req.insert("body".into(), Value::String(self.body.clone()));
         }
-        for (key, value) in [("tag", &self.tag), ("url", &self.url)] {
+        for (key, value) in [
+            ("tag", &self.tag),
+            ("url", &self.url),
+            ("channel", &self.channel),
+        ] {
             let v = value.trim();
-            if !v.is_empty() {
+            if !v.is_empty() && !(key == "channel" && v == pushdesk_hub_model::DEFAULT_CHANNEL) {
                 req.insert(key.into(), Value::String(v.to_owned()));
             }
         }
@@ -49,10 +55,17 @@ mod tests {
             body: String::new(),
             tag: "  build ".into(),
             url: String::new(),
+            channel: "default".into(),
         };
         assert_eq!(
             d.request(),
-            json!({"text": "Hi", "num": null, "tag": "build"})
+            json!({"text": "Hi", "num": null, "tag": "build"}),
+            "the default channel is not named, so seed servers get what they always got"
         );
+        let ops = Draft {
+            channel: "ops".into(),
+            ..d
+        };
+        assert_eq!(ops.request()["channel"], "ops");
     }
 }

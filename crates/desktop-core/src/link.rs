@@ -65,6 +65,8 @@ pub struct Target {
     pub ca_cert: Option<PathBuf>,
     /// Accept any certificate.
     pub insecure: bool,
+    /// The channels to follow (sent in the auth payload; a seed server ignores it).
+    pub channels: Vec<String>,
     /// The newest notification id seen from this hub, asked on every attempt.
     pub last_id: Arc<dyn Fn() -> Option<u64> + Send + Sync>,
 }
@@ -153,11 +155,13 @@ impl HubLink {
     pub fn start(target: &Target, sink: Arc<dyn LinkSink>) -> anyhow::Result<Self> {
         let token = target.token.clone();
         let last_id = target.last_id.clone();
+        let channels = Value::from(target.channels.clone());
         let mut builder = ClientBuilder::new(&target.server).auth_fn(move || {
             let mut auth = serde_json::Map::new();
             if let Some(t) = &token {
                 auth.insert("token".into(), Value::String(t.clone()));
             }
+            auth.insert("channels".into(), channels.clone());
             if let Some(id) = last_id() {
                 auth.insert("last_id".into(), Value::from(id));
             }

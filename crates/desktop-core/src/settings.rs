@@ -29,6 +29,9 @@ pub struct Settings {
     pub min_urgency: Urgency,
     /// Start (hidden, in the tray) when the user logs in.
     pub start_at_login: bool,
+    /// The channels to follow (`*`: every channel the token may read);
+    /// `default` is the seed's only channel.
+    pub channels: Vec<String>,
 }
 
 impl Default for Settings {
@@ -42,6 +45,7 @@ impl Default for Settings {
             // Everything is shown until the user asks for less.
             min_urgency: Urgency::Low,
             start_at_login: false,
+            channels: vec![pushdesk_hub_model::DEFAULT_CHANNEL.to_owned()],
         }
     }
 }
@@ -52,6 +56,9 @@ pub enum SettingsError {
     /// The server URL is not a usable hub URL.
     #[error("server URL {0:?} is not an http, https, ws or wss URL")]
     BadServer(String),
+    /// A channel to follow is not a channel name.
+    #[error("{0}")]
+    BadChannel(String),
     /// The token is too long or has control characters.
     #[error("the token must be at most {MAX_TOKEN_CHARS} characters, without control characters")]
     BadToken,
@@ -72,6 +79,24 @@ impl Settings {
         if let Some(server) = &self.server {
             check_server(server)?;
         }
+        let mut channels: Vec<String> = Vec::new();
+        for c in self
+            .channels
+            .iter()
+            .map(|c| c.trim())
+            .filter(|c| !c.is_empty())
+        {
+            pushdesk_hub_model::channel::check_subscription(c)
+                .map_err(|e| SettingsError::BadChannel(e.to_string()))?;
+            if !channels.iter().any(|k| k == c) {
+                channels.push(c.to_owned());
+            }
+        }
+        if channels.is_empty() {
+            // Following nothing is never what an empty field means.
+            channels.push(pushdesk_hub_model::DEFAULT_CHANNEL.to_owned());
+        }
+        self.channels = channels;
         if let Some(token) = &self.token
             && (token.chars().count() > MAX_TOKEN_CHARS || token.chars().any(char::is_control))
         {
@@ -193,6 +218,33 @@ mod tests {
         ] {
             assert!(check_server(good).is_ok(), "{good}");
         }
+    }
+
+    #[test]
+    fn channels_are_checked_deduplicated_and_never_empty() {
+        let s = Settings {
+            channels: vec![
+                " ops ".into(),
+                "ops".into(),
+                "alerts-db".into(),
+                String::new(),
+            ],
+            ..Default::default()
+        };
+        assert_eq!(s.validated().expect("valid").channels, ["ops", "alerts-db"]);
+        let none = Settings {
+            channels: vec![],
+            ..Default::default()
+        };
+        assert_eq!(none.validated().expect("valid").channels, ["default"]);
+        let bad = Settings {
+            channels: vec!["a/b".into()],
+            ..Default::default()
+        };
+        assert!(matches!(bad.validated(), Err(SettingsError::BadChannel(_))));
+        // A settings file from before channels follows the default channel.
+        let old: Settings = serde_json::from_str(r#"{"server":null}"#).expect("decodes");
+        assert_eq!(old.channels, ["default"]);
     }
 
     #[test]
