@@ -184,12 +184,16 @@ export async function eventually(fn, check, { timeout = 10_000, message = "condi
   }
 }
 
-/** Fills and submits the send form; returns the result text once it settles. */
-export async function sendNotification(page, { title, body = "", tag = "", url = "" }, { waitForResult = true } = {}) {
+/**
+ * Fills and submits the send form; returns the result text once it settles.
+ * The channel field is left as it is unless `channel` is given.
+ */
+export async function sendNotification(page, { title, body = "", tag = "", url = "", channel }, { waitForResult = true } = {}) {
   await tid(page, "notify-title").fill(title);
   await tid(page, "notify-body").fill(body);
   await tid(page, "notify-tag").fill(tag);
   await tid(page, "notify-url").fill(url);
+  if (channel !== undefined) await tid(page, "notify-channel").fill(channel);
   await tid(page, "notify-send").click();
   if (!waitForResult) return "";
   const result = tid(page, "notify-result");
@@ -197,7 +201,7 @@ export async function sendNotification(page, { title, body = "", tag = "", url =
   return (await result.textContent()) ?? "";
 }
 
-/** The history rows as {title, body, tag, text, links}. */
+/** The history rows as {id, title, body, tag, channel, channelLabel, text, links}. */
 export async function historyRows(page) {
   return tid(page, "history-item").evaluateAll((items) =>
     items.map((li) => ({
@@ -205,6 +209,8 @@ export async function historyRows(page) {
       title: li.querySelector(".title")?.textContent ?? "",
       body: li.querySelector(".body")?.textContent ?? "",
       tag: li.getAttribute("data-tag") ?? "",
+      channel: li.getAttribute("data-channel") ?? "",
+      channelLabel: li.querySelector(".channel")?.textContent ?? "",
       links: [...li.querySelectorAll("a")].map((a) => a.getAttribute("href")),
       text: li.textContent ?? "",
     })),

@@ -1,19 +1,48 @@
 import assert from "node:assert/strict";
 import { test } from "node:test";
 
-import { buildNotificationRequest, describeSendResult, historyFromAck, interpretAck } from "../src/core/ack.js";
+import {
+  buildNotificationRequest,
+  describeSendResult,
+  historyFromAck,
+  interpretAck,
+  interpretSubscribeAck,
+} from "../src/core/ack.js";
 import { describeStatus, isAuthError } from "../src/core/status.js";
 import { formatTime } from "../src/core/format.js";
 
 test("the request is seed-compatible, with the title as `text` only", () => {
-  assert.deepEqual(buildNotificationRequest({ title: "Build", body: "", tag: "", url: "" }), { text: "Build", num: null });
-  assert.deepEqual(buildNotificationRequest({ title: "Build", body: "red", tag: " ci ", url: " https://ci.example/1 " }), {
+  assert.deepEqual(buildNotificationRequest({ title: "Build", body: "", tag: "", url: "", channel: "default" }), { text: "Build", num: null });
+  assert.deepEqual(buildNotificationRequest({ title: "Build", body: "red", tag: " ci ", url: " https://ci.example/1 ", channel: "default" }), {
     text: "Build",
     num: null,
     body: "red",
     tag: "ci",
     url: "https://ci.example/1",
   });
+});
+
+test("`channel` is sent only when it is not `default`", () => {
+  const draft = { title: "Build", body: "", tag: "", url: "" };
+  assert.equal("channel" in buildNotificationRequest({ ...draft, channel: "default" }), false, "seed servers get what they always got");
+  assert.equal("channel" in buildNotificationRequest({ ...draft, channel: "" }), false);
+  assert.equal("channel" in buildNotificationRequest({ ...draft, channel: " default " }), false);
+  assert.deepEqual(buildNotificationRequest({ ...draft, channel: " ops " }), { text: "Build", num: null, channel: "ops" });
+});
+
+test("subscribe acks", () => {
+  assert.deepEqual(interpretSubscribeAck(null, { ok: true, channels: ["default", "ops", "ops", "bad name", 3] }), {
+    status: "accepted",
+    channels: ["default", "ops"],
+  });
+  assert.deepEqual(interpretSubscribeAck(null, { ok: true, channels: ["*"] }), { status: "accepted", channels: ["*"] });
+  assert.deepEqual(interpretSubscribeAck(null, { ok: true }), { status: "accepted", channels: null });
+  assert.deepEqual(interpretSubscribeAck(null, undefined), { status: "accepted", channels: null });
+  assert.deepEqual(interpretSubscribeAck(null, { ok: false, error: "token may not read channel x" }), {
+    status: "rejected",
+    error: "token may not read channel x",
+  });
+  assert.deepEqual(interpretSubscribeAck(new Error("operation has timed out"), undefined), { status: "unacknowledged" });
 });
 
 test("acks", () => {

@@ -1,7 +1,7 @@
 import assert from "node:assert/strict";
 import { test } from "node:test";
 
-import { HistoryList } from "../src/core/history.js";
+import { HistoryList, filterByChannel } from "../src/core/history.js";
 import { normalizeNotification, type HubNotification } from "../src/core/notification.js";
 
 function n(fields: Record<string, unknown>): HubNotification {
@@ -123,4 +123,54 @@ test("payloads are normalized: never trusted, always text", () => {
   assert.equal(normalizeNotification({ id: "abc" }, 0)?.numericId, null);
   assert.equal(normalizeNotification({ id: "12" }, 0)?.numericId, 12);
   assert.equal(normalizeNotification({ title: "x".repeat(5000) }, 0)?.title.length, 1025);
+});
+
+test("every entry has a channel; absent means default", () => {
+  assert.equal(n({}).channel, "default");
+  assert.equal(n({ channel: "ops" }).channel, "ops");
+  assert.equal(n({ channel: "not a name" }).channel, "default");
+});
+
+test("the channels seen, default first, also after their entries went", () => {
+  const h = new HistoryList();
+  assert.deepEqual(h.channels, []);
+  h.add(n({ id: 1, channel: "ops" }));
+  h.add(n({ id: 2 }));
+  h.add(n({ id: 3, channel: "alerts" }));
+  h.add(n({ id: 4, channel: "ops" }));
+  assert.deepEqual(h.channels, ["default", "alerts", "ops"]);
+  h.retain((e) => e.channel === "default");
+  assert.deepEqual(h.channels, ["default", "alerts", "ops"]);
+});
+
+test("filtering by channel keeps the order; null shows all", () => {
+  const h = new HistoryList();
+  h.add(n({ id: 1, title: "d1" }));
+  h.add(n({ id: 2, title: "o1", channel: "ops" }));
+  h.add(n({ id: 3, title: "d2", channel: "default" }));
+  h.add(n({ id: 4, title: "o2", channel: "ops" }));
+  assert.deepEqual(filterByChannel(h.entries, "ops").map((e) => e.title), ["o2", "o1"]);
+  assert.deepEqual(filterByChannel(h.entries, "default").map((e) => e.title), ["d2", "d1"]);
+  assert.deepEqual(filterByChannel(h.entries, "none").map((e) => e.title), []);
+  assert.deepEqual(filterByChannel(h.entries, null).map((e) => e.title), ["o2", "d2", "o1", "d1"]);
+});
+
+test("a tag replaces only within its channel", () => {
+  const h = new HistoryList();
+  h.add(n({ id: 1, title: "ops deploy", tag: "deploy", channel: "ops" }));
+  assert.equal(h.add(n({ id: 2, title: "dev deploy", tag: "deploy", channel: "dev" })), "added");
+  assert.equal(h.add(n({ id: 3, title: "ops deploy 2", tag: "deploy", channel: "ops" })), "replaced");
+  assert.deepEqual(titles(h), ["ops deploy 2", "dev deploy"]);
+});
+
+test("entries of channels no longer followed go, and can come back", () => {
+  const h = new HistoryList();
+  h.add(n({ id: 1, title: "d" }));
+  h.add(n({ id: 2, title: "o", channel: "ops" }));
+  assert.equal(h.retain((e) => e.channel === "ops"), 1);
+  assert.deepEqual(titles(h), ["o"]);
+  assert.equal(h.lastId, 2, "still where the replay starts");
+  assert.equal(h.add(n({ id: 2, title: "o", channel: "ops" })), "duplicate", "kept ones stay de-duplicated");
+  assert.equal(h.add(n({ id: 1, title: "d" })), "added", "a removed one comes back (its channel followed again)");
+  assert.deepEqual(titles(h), ["o", "d"]);
 });

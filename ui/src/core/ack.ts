@@ -1,5 +1,7 @@
 // Requests to the hub and what its acknowledgements mean. Pure.
 
+import { DEFAULT_CHANNEL, asSubscriptions } from "./channels.js";
+
 /** The outcome of a request sent with an acknowledgement. */
 export type SendResult =
   /** The hub accepted it (`{ok:true, id?}`), or a server acked with something else. */
@@ -17,6 +19,8 @@ export interface NotificationDraft {
   body: string;
   tag: string;
   url: string;
+  /** The channel to send to (`default`, or "", for the default channel). */
+  channel: string;
 }
 
 /**
@@ -24,13 +28,16 @@ export interface NotificationDraft {
  * (the title) and `num`; our hub also reads body, tag and url. The title is
  * sent as `text` only: the hub treats `title` as an alias of `text` and
  * refuses a request that has both. Empty optional fields are left out (an
- * absent body means the hub's default body, as the seed server sends).
+ * absent body means the hub's default body, as the seed server sends), and
+ * so is `channel` when it is `default`: a seed server gets what it always got.
  */
 export function buildNotificationRequest(draft: NotificationDraft): Record<string, unknown> {
   const req: Record<string, unknown> = { text: draft.title, num: null };
   if (draft.body !== "") req["body"] = draft.body;
   if (draft.tag.trim() !== "") req["tag"] = draft.tag.trim();
   if (draft.url.trim() !== "") req["url"] = draft.url.trim();
+  const channel = draft.channel.trim();
+  if (channel !== "" && channel !== DEFAULT_CHANNEL) req["channel"] = channel;
   return req;
 }
 
@@ -63,6 +70,22 @@ export function describeSendResult(result: SendResult): string {
     case "offline":
       return "Not connected: not sent";
   }
+}
+
+/** The outcome of changing what a connection follows (`subscribe` / `unsubscribe`). */
+export type SubscribeResult =
+  /** Done; `channels`: all the connection follows now, as the hub said (null: it did not say). */
+  | { status: "accepted"; channels: string[] | null }
+  | { status: "rejected"; error: string }
+  | { status: "unacknowledged" }
+  | { status: "offline" };
+
+/** A `subscribe` / `unsubscribe` ack (`{ok:true, channels:[…]}` / `{ok:false, error}`) as a SubscribeResult. */
+export function interpretSubscribeAck(err: unknown, response: unknown): SubscribeResult {
+  const result = interpretAck(err, response);
+  if (result.status !== "accepted") return result;
+  const channels = typeof response === "object" && response !== null ? asSubscriptions((response as Record<string, unknown>)["channels"]) : null;
+  return { status: "accepted", channels };
 }
 
 /** The notifications in a `history_request` ack (`{ok:true, notifications:[…]}`), or null. */

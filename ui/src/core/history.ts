@@ -1,7 +1,8 @@
 // The notification history: newest first, exactly once per id, one entry per
-// non-empty tag (a newer one replaces it, as Web Notifications do), capped.
-// Pure: no DOM, no clock.
+// non-empty tag and channel (a newer one replaces it, as Web Notifications
+// do), capped. Pure: no DOM, no clock.
 
+import { sortChannels } from "./channels.js";
 import type { HubNotification } from "./notification.js";
 
 export type AddOutcome =
@@ -22,6 +23,8 @@ export class HistoryList {
   #seen = new Set<string>();
   #maxId: number | undefined;
   #epoch = 0;
+  /** Every channel an accepted notification was in. */
+  #channels = new Set<string>();
 
   constructor(cap = 200, seenCap = 5000) {
     this.#cap = Math.max(1, cap);
@@ -31,6 +34,11 @@ export class HistoryList {
   /** Newest first. */
   get entries(): readonly HubNotification[] {
     return this.#entries;
+  }
+
+  /** Every channel seen so far (also those whose entries are gone), `default` first. */
+  get channels(): string[] {
+    return sortChannels(this.#channels);
   }
 
   /** The highest numeric id seen (what a reconnecting client asks the hub to replay after). */
@@ -46,7 +54,8 @@ export class HistoryList {
     }
     let outcome: AddOutcome = "added";
     if (n.tag !== "") {
-      const i = this.#entries.findIndex((e) => e.tag === n.tag);
+      // A tag is a channel's own: the same tag in another channel is another entry.
+      const i = this.#entries.findIndex((e) => e.tag === n.tag && e.channel === n.channel);
       const holder = this.#entries[i];
       if (holder !== undefined) {
         // A replay of an older notification must not replace a newer one.
@@ -55,6 +64,7 @@ export class HistoryList {
         outcome = "replaced";
       }
     }
+    this.#channels.add(n.channel);
     this.#insert(n);
     if (this.#entries.length > this.#cap) this.#entries.length = this.#cap;
     return outcome;
@@ -81,6 +91,22 @@ export class HistoryList {
   }
 
   /**
+   * Keeps only the entries `keep` accepts (e.g. of the channels still
+   * followed). The ids of the others are forgotten, so that they can come
+   * back (a `history_request` after following their channel again).
+   * Returns how many were removed.
+   */
+  retain(keep: (n: HubNotification) => boolean): number {
+    const before = this.#entries.length;
+    this.#entries = this.#entries.filter((e) => {
+      if (keep(e)) return true;
+      if (e.id !== null) this.#seen.delete(e.id);
+      return false;
+    });
+    return before - this.#entries.length;
+  }
+
+  /**
    * Newest first: a notification goes on top unless it carries a numeric id
    * lower than entries on top (a replayed older one), then it goes below them.
    */
@@ -104,4 +130,9 @@ export class HistoryList {
       if (oldest !== undefined) this.#seen.delete(oldest);
     }
   }
+}
+
+/** The entries of one channel (`null`: all of them), in the same order. */
+export function filterByChannel(entries: readonly HubNotification[], channel: string | null): readonly HubNotification[] {
+  return channel === null ? entries : entries.filter((e) => e.channel === channel);
 }

@@ -1,6 +1,8 @@
 // A notification as the UI shows it, made from whatever the network sent.
 // Pure: every field is checked and converted; nothing is trusted.
 
+import { channelOf } from "./channels.js";
+
 /** Longest strings kept for display (the hub limits less generously only if misconfigured). */
 export const MAX_TITLE = 1024;
 export const MAX_BODY = 8192;
@@ -14,6 +16,8 @@ export interface HubNotification {
   id: string | null;
   /** The id as a number when it is a non-negative integer (the hub's ids are). */
   numericId: number | null;
+  /** The channel it was sent to (`default` when the payload names none). */
+  channel: string;
   title: string;
   body: string;
   tag: string;
@@ -87,6 +91,7 @@ export function normalizeNotification(raw: unknown, receivedAt: number): HubNoti
     key: id !== null ? `id:${id}` : `local:${localSeq}`,
     id,
     numericId,
+    channel: channelOf(r),
     title: asText(r["title"], MAX_TITLE),
     body: asText(r["body"], MAX_BODY),
     tag: asText(r["tag"], MAX_SHORT),

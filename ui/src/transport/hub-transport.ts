@@ -2,20 +2,14 @@
 // (SocketIoTransport); the desktop app will implement the same interface
 // over Tauri commands and events, its Rust core owning the connection.
 
-import type { NotificationDraft, SendResult } from "../core/ack.js";
+import type { NotificationDraft, SendResult, SubscribeResult } from "../core/ack.js";
 import type { ConnectionStatus } from "../core/status.js";
+import type { HubRights, HubWelcome } from "../core/welcome.js";
 
-export type { ConnectionStatus, NotificationDraft, SendResult };
+export type { ConnectionStatus, HubRights, HubWelcome, NotificationDraft, SendResult, SubscribeResult };
 
 /** Call to stop listening. */
 export type Unsubscribe = () => void;
-
-/** What the hub says about itself on connect (our hub's `welcome`; seed servers send none). */
-export interface HubWelcome {
-  /** The newest notification id the hub has handed out (0: none yet). */
-  lastId?: number;
-  version?: string;
-}
 
 export interface HubTransport {
   /** Starts (or restarts, after a refusal) the connection. Reconnects by itself after drops. */
@@ -40,6 +34,14 @@ export interface HubTransport {
   sendNotification(draft: NotificationDraft): Promise<SendResult>;
   /** `history_request {limit}`: the newest notifications, or null when the hub can't say. */
   requestHistory(limit: number): Promise<unknown[] | null>;
+  /**
+   * Follow these channels (`*`: all) from now on: on the next handshake
+   * (`auth.channels`) and, when connected, at once (`subscribe` /
+   * `unsubscribe` for the difference). When the hub refuses, what was
+   * followed before stays. Only transports where the page picks its
+   * channels have it (the desktop app's are in its settings).
+   */
+  setChannels?(channels: string[]): Promise<SubscribeResult>;
 }
 
 /** A tiny typed listener list for transports. */

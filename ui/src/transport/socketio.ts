@@ -2,8 +2,17 @@
 
 import { io, type Socket } from "socket.io-client";
 
-import { buildNotificationRequest, historyFromAck, interpretAck, type SendResult } from "../core/ack.js";
+import {
+  buildNotificationRequest,
+  historyFromAck,
+  interpretAck,
+  interpretSubscribeAck,
+  type SendResult,
+  type SubscribeResult,
+} from "../core/ack.js";
+import { DEFAULT_CHANNEL, channelDiff } from "../core/channels.js";
 import type { ConnectionStatus } from "../core/status.js";
+import { parseWelcome } from "../core/welcome.js";
 import { Listeners, type HubTransport, type HubWelcome, type NotificationDraft, type Unsubscribe } from "./hub-transport.js";
 
 export interface SocketIoOptions {
@@ -11,6 +20,12 @@ export interface SocketIoOptions {
   url: string;
   /** The auth payload, asked for again on every (re)connect: `{token, last_id}`. */
   auth?: () => Record<string, unknown>;
+  /**
+   * The channels to follow (`*`: all), sent as `auth.channels` (left out
+   * when it is just `default`, which is what a handshake without it means).
+   * `setChannels()` changes them.
+   */
+  channels?: string[];
   /** How long to wait for an ack (ms). */
   ackTimeoutMs?: number;
   /**
@@ -36,17 +51,35 @@ export class SocketIoTransport implements HubTransport {
   readonly #welcome = new Listeners<HubWelcome>();
   /** The current reconnection attempt (socket.io-client counts from 1). */
   #attempt = 0;
+  /** The channels to ask for on the next handshake. */
+  #wanted: string[];
+  /** What the last handshake asked for. */
+  #asked: string[];
+  /** What this connection follows (from the handshake, `welcome` and acks); null while not connected. */
+  #subscribed: string[] | null = null;
+  /** setChannels() calls, one after the other. */
+  #channelChanges: Promise<unknown> = Promise.resolve();
 
   constructor(options: SocketIoOptions) {
     this.#ackTimeoutMs = options.ackTimeoutMs ?? 5000;
+    this.#wanted = options.channels && options.channels.length > 0 ? [...options.channels] : [DEFAULT_CHANNEL];
+    this.#asked = this.#wanted;
     const auth = options.auth;
     this.#socket = io(options.url, {
       autoConnect: false,
       ...(options.preferWebSocket ? { transports: ["websocket", "polling"], tryAllTransports: true } : {}),
-      // Fresh auth (token, last seen notification id) on every attempt.
-      ...(auth ? { auth: (cb: (data: object) => void) => cb(auth()) } : {}),
+      // Fresh auth (token, last seen notification id, channels) on every attempt.
+      auth: (cb: (data: object) => void) => cb(this.#auth(auth)),
     });
     this.#wire();
+  }
+
+  #auth(auth: (() => Record<string, unknown>) | undefined): Record<string, unknown> {
+    const data = auth ? { ...auth() } : {};
+    this.#asked = [...this.#wanted];
+    const justDefault = this.#asked.length === 1 && this.#asked[0] === DEFAULT_CHANNEL;
+    if (!justDefault) data["channels"] = [...this.#asked];
+    return data;
   }
 
   #wire(): void {
@@ -55,9 +88,11 @@ export class SocketIoTransport implements HubTransport {
 
     s.on("connect", () => {
       this.#attempt = 0;
+      this.#subscribed = [...this.#asked];
       this.#status.emit({ state: "connected" });
     });
     s.on("disconnect", (reason) => {
+      this.#subscribed = null;
       // The client reconnects by itself unless one side closed on purpose.
       if (s.active) this.#status.emit({ state: "reconnecting", attempt: 0 });
       else this.#status.emit({ state: "disconnected", reason: REASONS[reason] ?? reason });
@@ -92,10 +127,8 @@ export class SocketIoTransport implements HubTransport {
     });
     s.on("send_notification", (msg: unknown) => this.#notification.emit(msg));
     s.on("welcome", (msg: unknown) => {
-      const m = (typeof msg === "object" && msg !== null ? msg : {}) as { last_id?: unknown; version?: unknown };
-      const w: HubWelcome = {};
-      if (typeof m.last_id === "number" && Number.isSafeInteger(m.last_id) && m.last_id >= 0) w.lastId = m.last_id;
-      if (typeof m.version === "string") w.version = m.version.slice(0, 64);
+      const w = parseWelcome(msg);
+      if (w.channels !== undefined && s.connected) this.#subscribed = [...w.channels];
       this.#welcome.emit(w);
     });
   }
@@ -143,6 +176,51 @@ export class SocketIoTransport implements HubTransport {
 
   sendNotification(draft: NotificationDraft): Promise<SendResult> {
     return this.#request("send_notification_request", buildNotificationRequest(draft));
+  }
+
+  setChannels(channels: string[]): Promise<SubscribeResult> {
+    const wanted = channels.length > 0 ? [...channels] : [DEFAULT_CHANNEL];
+    const change = this.#channelChanges.then(() => this.#changeChannels(wanted));
+    this.#channelChanges = change.catch(() => undefined);
+    return change;
+  }
+
+  /** `subscribe` what is new, then `unsubscribe` what is no longer wanted. */
+  async #changeChannels(wanted: string[]): Promise<SubscribeResult> {
+    // The next handshake (also one in the middle of this) asks for them.
+    this.#wanted = wanted;
+    const current = this.#subscribed;
+    if (current === null || !this.#socket.connected) return { status: "offline" };
+    const { subscribe, unsubscribe } = channelDiff(current, wanted);
+    let now = current;
+    for (const [event, list] of [
+      ["subscribe", subscribe],
+      ["unsubscribe", unsubscribe],
+    ] as const) {
+      if (list.length === 0) continue;
+      const result = await this.#subscription(event, list);
+      if (result.status === "accepted") {
+        now = result.channels ?? (event === "subscribe" ? [...now, ...list.filter((c) => !now.includes(c))] : now.filter((c) => !list.includes(c)));
+        if (this.#subscribed !== null) this.#subscribed = now;
+        continue;
+      }
+      // Refused: the next handshake asks for what is followed now, not for
+      // what the hub refused. Unanswered (a hub without channels, or a slow
+      // one) or offline: for what the user wants.
+      if (result.status === "rejected") this.#wanted = now;
+      return result;
+    }
+    this.#wanted = now;
+    return { status: "accepted", channels: now };
+  }
+
+  #subscription(event: "subscribe" | "unsubscribe", channels: string[]): Promise<SubscribeResult> {
+    if (!this.#socket.connected) return Promise.resolve({ status: "offline" });
+    return new Promise((resolve) => {
+      this.#socket.timeout(this.#ackTimeoutMs).emit(event, { channels }, (err: unknown, response: unknown) => {
+        resolve(interpretSubscribeAck(err, response));
+      });
+    });
   }
 
   requestHistory(limit: number): Promise<unknown[] | null> {

@@ -7,6 +7,7 @@ import { listen, type UnlistenFn } from "@tauri-apps/api/event";
 
 import type { SendResult } from "../core/ack.js";
 import type { ConnectionStatus } from "../core/status.js";
+import { parseWelcome } from "../core/welcome.js";
 import { Listeners, type HubTransport, type HubWelcome, type NotificationDraft, type Unsubscribe } from "./hub-transport.js";
 
 /** What `hub_state` answers (src-tauri/src/core.rs `Snapshot`). */
@@ -54,8 +55,10 @@ export class TauriTransport implements HubTransport {
     await on<number>(EVENTS.count, (n) => this.#count.emit(n));
     await on<string>(EVENTS.text, (t) => this.#text.emit(t));
     await on<unknown>(EVENTS.notification, (p) => this.#notification.emit(p));
-    await on<{ last_id?: number }>(EVENTS.welcome, (w) => {
-      if (typeof w.last_id === "number") this.#welcome.emit({ lastId: w.last_id });
+    // `{last_id}`, and `channels` / `rights` from a hub with channels.
+    await on<unknown>(EVENTS.welcome, (payload) => {
+      const w = parseWelcome(payload);
+      if (w.lastId !== undefined || w.channels !== undefined || w.rights !== undefined) this.#welcome.emit(w);
     });
     await on<string>(EVENTS.focus, (id) => this.#focus.emit(id));
     await on<boolean>(EVENTS.dnd, (on) => this.#dnd.emit(on));

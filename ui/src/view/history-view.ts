@@ -1,7 +1,8 @@
-// The notification history list. One <li> per entry, keyed, so existing
-// rows are reused when the list changes.
+// The notification history list, and the channel filter above it. One <li>
+// per entry, keyed, so existing rows are reused when the list changes.
 
 import { formatTime } from "../core/format.js";
+import { filterByChannel } from "../core/history.js";
 import type { HubNotification } from "../core/notification.js";
 import { safeHttpUrl } from "../core/url.js";
 import { byId, h } from "./dom.js";
@@ -10,11 +11,43 @@ export class HistoryView {
   readonly #list = byId<HTMLOListElement>("history");
   readonly #empty = byId("history-empty");
   readonly #count = byId("history-count");
+  readonly #filter = byId<HTMLSelectElement>("history-filter");
   #rows = new Map<string, HTMLLIElement>();
   /** An id to show once it is listed (a click can come before the history). */
   #pendingFocus: string | null = null;
+  /** All entries (the filter picks what is shown). */
+  #entries: readonly HubNotification[] = [];
+  /** The channels in the filter, after "All channels". */
+  #options: readonly string[] = [];
+
+  constructor() {
+    this.#filter.addEventListener("change", () => this.#draw());
+  }
 
   render(entries: readonly HubNotification[]): void {
+    this.#entries = entries;
+    this.#draw();
+  }
+
+  /** The channels the filter offers (besides "All channels"); the one picked stays. */
+  channels(names: readonly string[]): void {
+    const picked = this.#filter.value;
+    const list = picked !== "" && !names.includes(picked) ? [...names, picked] : [...names];
+    if (list.length === this.#options.length && list.every((c, i) => c === this.#options[i])) return;
+    this.#options = list;
+    const all = h("option", { text: "All channels", attrs: { value: "" } });
+    this.#filter.replaceChildren(all, ...list.map((name) => h("option", { text: name, attrs: { value: name } })));
+    this.#filter.value = picked;
+  }
+
+  /** The channel shown, or null for all. */
+  get #picked(): string | null {
+    const v = this.#filter.value;
+    return v === "" ? null : v;
+  }
+
+  #draw(): void {
+    const entries = filterByChannel(this.#entries, this.#picked);
     const now = Date.now();
     const rows = new Map<string, HTMLLIElement>();
     const nodes: HTMLLIElement[] = [];
@@ -38,6 +71,7 @@ export class HistoryView {
       cursor = next;
     }
     this.#empty.hidden = nodes.length > 0;
+    this.#empty.textContent = this.#entries.length > 0 ? "No notifications in this channel." : "No notifications yet.";
     this.#count.textContent = nodes.length > 0 ? String(nodes.length) : "";
     if (this.#pendingFocus !== null) this.focus(this.#pendingFocus);
   }
@@ -56,7 +90,14 @@ export class HistoryView {
         delete row.dataset["focused"];
       }
     }
-    if (found === null) return;
+    if (found === null) {
+      // Listed, but hidden by the channel filter: show all channels.
+      if (this.#picked !== null && this.#entries.some((e) => e.id === id)) {
+        this.#filter.value = "";
+        this.#draw();
+      }
+      return;
+    }
     this.#pendingFocus = null;
     found.tabIndex = -1;
     found.scrollIntoView({ block: "nearest" });
@@ -71,11 +112,12 @@ function renderItem(n: HubNotification, now: number): HTMLLIElement {
   const head = h("div", { className: "item-head" }, title, time);
   const li = h("li", { className: "item", attrs: { "data-testid": "history-item" } }, head);
   if (n.id !== null) li.dataset["id"] = n.id;
+  li.dataset["channel"] = n.channel;
   if (n.tag !== "") li.dataset["tag"] = n.tag;
   if (n.urgency !== "") li.dataset["urgency"] = n.urgency;
   if (n.body !== "") li.append(h("p", { className: "body", text: n.body }));
 
-  const meta: Node[] = [];
+  const meta: Node[] = [h("span", { className: "channel", text: n.channel, attrs: { title: "channel", "data-testid": "history-channel" } })];
   if (n.tag !== "") meta.push(h("span", { className: "tag", text: n.tag, attrs: { title: "tag" } }));
   if (n.urgency !== "" && n.urgency !== "normal") meta.push(h("span", { className: "urgency", text: n.urgency }));
   if (n.url !== "") {
@@ -91,6 +133,6 @@ function renderItem(n: HubNotification, now: number): HTMLLIElement {
   if (n.delivery !== "" && n.delivery !== "shown") {
     meta.push(h("span", { className: "delivery", text: n.delivery, attrs: { "data-testid": "history-delivery" } }));
   }
-  if (meta.length > 0) li.append(h("div", { className: "meta" }, ...meta));
+  li.append(h("div", { className: "meta" }, ...meta));
   return li;
 }

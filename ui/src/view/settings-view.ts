@@ -1,7 +1,8 @@
 // The desktop app's settings panel: which hub, token, TLS trust, Do Not
-// Disturb, minimum urgency, start at login. Saved by the Rust core, which
-// checks everything again.
+// Disturb, minimum urgency, channels to follow, start at login. Saved by the
+// Rust core, which checks everything again.
 
+import { DEFAULT_CHANNEL, asSubscriptions, formatChannelList, parseSubscriptions } from "../core/channels.js";
 import { byId } from "./dom.js";
 
 /** src-tauri/src/settings.rs `Settings`. */
@@ -13,6 +14,8 @@ export interface DesktopSettings {
   doNotDisturb: boolean;
   minUrgency: "low" | "normal" | "critical";
   startAtLogin: boolean;
+  /** The channels to follow (`*`: all); a core from before channels leaves it out: `["default"]`. */
+  channels: string[];
 }
 
 export interface SettingsBackend {
@@ -36,6 +39,7 @@ export class SettingsView {
   readonly #dnd = byId<HTMLInputElement>("settings-dnd");
   readonly #urgency = byId<HTMLSelectElement>("settings-urgency");
   readonly #login = byId<HTMLInputElement>("settings-login");
+  readonly #channels = byId<HTMLInputElement>("settings-channels");
   readonly #result = byId<HTMLOutputElement>("settings-result");
 
   constructor(backend: SettingsBackend) {
@@ -43,8 +47,15 @@ export class SettingsView {
     void backend.load().then((s) => this.#fill(s));
     this.#form.addEventListener("submit", (e) => {
       e.preventDefault();
+      const channels = parseSubscriptions(this.#channels.value);
+      if (!channels.ok) {
+        this.#result.textContent = `Channels: ${channels.error}`;
+        this.#channels.focus();
+        return;
+      }
+      this.#channels.value = formatChannelList(channels.channels);
       this.#result.textContent = "Saving…";
-      void backend.save(this.#read()).then((error) => {
+      void backend.save(this.#read(channels.channels)).then((error) => {
         this.#result.textContent = error === null ? "Saved" : error;
       });
     });
@@ -63,9 +74,11 @@ export class SettingsView {
     this.#dnd.checked = s.doNotDisturb;
     this.#urgency.value = s.minUrgency;
     this.#login.checked = s.startAtLogin;
+    const channels = asSubscriptions((s as { channels?: unknown }).channels);
+    this.#channels.value = formatChannelList(channels !== null && channels.length > 0 ? channels : [DEFAULT_CHANNEL]);
   }
 
-  #read(): DesktopSettings {
+  #read(channels: string[]): DesktopSettings {
     const u = this.#urgency.value;
     return {
       server: orNull(this.#server.value),
@@ -75,6 +88,7 @@ export class SettingsView {
       doNotDisturb: this.#dnd.checked,
       minUrgency: u === "normal" || u === "critical" ? u : "low",
       startAtLogin: this.#login.checked,
+      channels,
     };
   }
 }
