@@ -393,7 +393,7 @@ async fn scoped_tokens_hold_on_http_and_socketio() {
         let backups = add(vec!["--name", "backups", "--read", "alerts-*", "--write", "backups"]).await;
         let full = add(vec!["--name", "full", "--read", "*", "--write", "*", "--text"]).await;
         let nas = add(vec!["--name", "nas", "--write", "nas"]).await;
-        assert!(backups.starts_with("pd_") && backups.len() > 40);
+        assert!(backups.starts_with("tk_") && backups.len() > 40);
         let stored = std::fs::read_to_string(&file).unwrap();
         assert!(!stored.contains(&backups), "the file keeps hashes only");
         let (ok, out, _) = pushdesk(&["token", "list", "--tokens-file", f]).await;
@@ -559,6 +559,85 @@ async fn two_nodes_over_redis_deliver_a_channel_to_the_other_node() {
             "missed"
         );
         quiet(&mut back).await;
+    })
+    .await;
+}
+
+#[tokio::test]
+async fn apprise_publishes_to_pushdesk_as_to_ntfy_and_gotify() {
+    bounded(async {
+        // Apprise (PyPI), which 100+ tools use to notify, speaking its own
+        // ntfy and Gotify plugins to our hub.
+        let python = tokio::task::spawn_blocking(pushdesk_e2e::ensure_python_venv)
+            .await
+            .unwrap()
+            .expect("the Python venv with Apprise");
+        let apprise = python.with_file_name("apprise");
+        let dir = TempDir::new("apprise").unwrap();
+        let file = dir.path().join("tokens.toml");
+        let f = file.to_str().unwrap();
+        let token = |args: &'static [&'static str]| {
+            let f = f.to_owned();
+            async move {
+                let mut a = vec!["token", "add", "--tokens-file", &f];
+                a.extend(args);
+                let (ok, out, err) = pushdesk(&a).await;
+                assert!(ok, "{err}");
+                out.trim().to_owned()
+            }
+        };
+        let ops = token(&["--name", "ops", "--write", "ops"]).await;
+        let nas = token(&["--name", "nas", "--write", "nas"]).await;
+        let reader = token(&["--name", "reader", "--read", "*"]).await;
+        let hub = hub(&dir, &["--tokens-file", f]).await;
+        let host = format!("127.0.0.1:{}", hub.port());
+        let (_c, _s, mut e) = socket(
+            &hub.url(),
+            json!({"token": reader, "channels": ["ops", "nas"]}),
+        )
+        .await;
+        let run = |url: String, title: &'static str| {
+            let apprise = apprise.clone();
+            async move {
+                let out = Command::new(&apprise)
+                    .args(["-vv", "-t", title, "-b", "sent by Apprise", &url])
+                    .output()
+                    .await
+                    .expect("apprise runs");
+                let log = String::from_utf8_lossy(&out.stderr).into_owned()
+                    + &String::from_utf8_lossy(&out.stdout);
+                (out.status.success(), log)
+            }
+        };
+
+        let (ok, log) = run(
+            format!("ntfy://{ops}@{host}/ops?priority=high&tags=warning"),
+            "via ntfy",
+        )
+        .await;
+        assert!(ok, "apprise ntfy:// failed:\n{log}");
+        let n = event(&mut e, "send_notification").await;
+        assert_eq!(n["title"], "via ntfy");
+        assert_eq!(n["body"], "sent by Apprise");
+        assert_eq!(n["channel"], "ops");
+        assert_eq!(
+            n["data"]["tags"],
+            json!(["warning"]),
+            "its options come as headers"
+        );
+        assert_eq!(n["data"]["priority"], 4);
+
+        let (ok, log) = run(format!("gotify://{host}/{nas}?priority=high"), "via gotify").await;
+        assert!(ok, "apprise gotify:// failed:\n{log}");
+        let n = event(&mut e, "send_notification").await;
+        assert_eq!(n["title"], "via gotify");
+        assert_eq!(n["channel"], "nas", "the Gotify token's channel");
+        assert_eq!(n["urgency"], "critical");
+
+        // Apprise reports our refusal: a token beyond its rights.
+        let (ok, log) = run(format!("ntfy://{ops}@{host}/nas"), "refused").await;
+        assert!(!ok, "apprise should report the 403:\n{log}");
+        quiet(&mut e).await;
     })
     .await;
 }

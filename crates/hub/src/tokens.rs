@@ -213,11 +213,13 @@ impl TokensFile {
     }
 }
 
-/// A new random token (256 bits, `pd_` and 64 hex digits).
+/// A new random token (256 bits): `tk_` and 64 hex digits. ntfy's access
+/// tokens start with `tk_` too, which is how ntfy clients such as Apprise
+/// tell a token (`ntfy://TOKEN@host/topic`, sent as Bearer) from a user name.
 pub fn generate_token() -> String {
     let words: [u64; 4] = std::array::from_fn(|_| rand::random::<u64>());
     let hex: String = words.iter().map(|w| format!("{w:016x}")).collect();
-    format!("pd_{hex}")
+    format!("tk_{hex}")
 }
 
 /// The hex SHA-256 of a token, as the tokens file stores it.
@@ -443,6 +445,6 @@ mod tests {
         let (a, b) = (generate_token(), generate_token());
         assert_ne!(a, b);
         assert_eq!(a.len(), 67);
-        assert!(a.starts_with("pd_"));
+        assert!(a.starts_with("tk_"));
     }
 }

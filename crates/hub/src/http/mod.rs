@@ -270,7 +270,8 @@ async fn ntfy_json_publish(
     let grant = grant(&state, &headers, query.as_deref())?;
     let body = read_body(&state, body).await?;
     let (channel, fields) = ntfy::Fields::from_json(&body)?;
-    let request = fields.into_request(&channel)?;
+    let options = ntfy::Fields::from_options(&headers, &query_pairs(query.as_deref()))?;
+    let request = fields.or(options).into_request(&channel)?;
     let n = publish(&state, &grant, peer.ip(), request).await?;
     Ok(axum::Json(ntfy::message(&n)).into_response())
 }

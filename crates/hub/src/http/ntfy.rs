@@ -208,22 +208,26 @@ impl Fields {
         query: &[(String, String)],
         body: &[u8],
     ) -> Result<Self, ApiError> {
+        let body = std::str::from_utf8(body).map_err(|_| {
+            ApiError::bad_request("the message must be UTF-8 text (attachments are not supported)")
+        })?;
+        let mut fields = Self::from_options(headers, query)?;
+        if !body.is_empty() {
+            fields.message = Some(body.to_owned());
+        }
+        Ok(fields)
+    }
+
+    /// The options given as headers or query parameters.
+    pub fn from_options(headers: &HeaderMap, query: &[(String, String)]) -> Result<Self, ApiError> {
         if option(headers, query, DELAY).is_some() {
             return Err(ApiError::bad_request(
                 "delayed delivery (Delay/At/In) is not supported by this hub",
             ));
         }
-        let body = std::str::from_utf8(body).map_err(|_| {
-            ApiError::bad_request("the message must be UTF-8 text (attachments are not supported)")
-        })?;
-        let message = if body.is_empty() {
-            option(headers, query, MESSAGE)
-        } else {
-            Some(body.to_owned())
-        };
         Ok(Self {
             title: option(headers, query, TITLE),
-            message,
+            message: option(headers, query, MESSAGE),
             priority: option(headers, query, PRIORITY)
                 .map(|p| parse_priority(&p))
                 .transpose()?,
@@ -242,6 +246,28 @@ impl Fields {
                 .transpose()?
                 .unwrap_or_default(),
         })
+    }
+
+    /// These fields, with what they lack taken from `other` (a JSON publish
+    /// may carry some options as headers, as Apprise sends them).
+    pub fn or(self, other: Self) -> Self {
+        Self {
+            title: self.title.or(other.title),
+            message: self.message.or(other.message),
+            priority: self.priority.or(other.priority),
+            tags: if self.tags.is_empty() {
+                other.tags
+            } else {
+                self.tags
+            },
+            click: self.click.or(other.click),
+            icon: self.icon.or(other.icon),
+            actions: if self.actions.is_empty() {
+                other.actions
+            } else {
+                self.actions
+            },
+        }
     }
 
     /// A JSON publish to `/`: `{"topic", "message", "title", "priority",
@@ -550,6 +576,24 @@ mod tests {
             assert_eq!(e.status.as_u16(), 400, "case {i}: {}", e.message);
             assert!(!e.message.is_empty());
         }
+    }
+
+    #[test]
+    fn a_json_publish_takes_what_it_lacks_from_the_headers() {
+        // What Apprise 2.2 sends for ntfy://host/ops?priority=high&tags=warning.
+        let (topic, f) = Fields::from_json(br#"{"topic": "ops", "title": "T", "message": "B"}"#)
+            .expect("parses");
+        let h = headers(&[
+            ("x-priority", "high"),
+            ("x-tags", "warning"),
+            ("x-title", "ignored"),
+        ]);
+        let req = f
+            .or(Fields::from_options(&h, &[]).expect("valid"))
+            .into_request(&topic)
+            .expect("valid");
+        assert_eq!(req.text, "T", "the body's title wins");
+        assert_eq!(req.data.unwrap_or_default()["tags"], json!(["warning"]));
     }
 
     #[test]
