@@ -82,7 +82,7 @@ async fn run(base: Option<Url>, mut rx: mpsc::Receiver<Notification>) {
         };
         let mut spec = NotificationSpec::new(key, n.title.clone());
         spec.body = n.body.clone();
-        spec.tag = n.tag().map(str::to_owned);
+        spec.tag = n.replace_key();
         spec.urgency = n.urgency;
         spec.has_default_action = true;
         if let (Some(base), Some(icons)) = (&base, &icons)

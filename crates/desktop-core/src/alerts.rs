@@ -155,7 +155,7 @@ impl Alerts {
                 n.title.clone()
             },
             body: n.body.clone(),
-            tag: (!n.tag.is_empty()).then(|| n.tag.clone()),
+            tag: n.replace_key(),
             icon,
             urgency: n.urgency,
             has_default_action: true,

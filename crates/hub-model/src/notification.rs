@@ -154,9 +154,22 @@ impl Notification {
     }
 
     /// `true` if showing `self` replaces `other` on screen: both carry the
-    /// same non-empty tag.
+    /// same non-empty tag, in the same channel (two channels' `backup` tags
+    /// are two notifications).
     pub fn replaces(&self, other: &Self) -> bool {
-        self.tag().is_some_and(|tag| other.tag() == Some(tag))
+        self.channel == other.channel && self.tag().is_some_and(|tag| other.tag() == Some(tag))
+    }
+
+    /// What a native notifier replaces by: the tag, qualified by the
+    /// channel outside [`DEFAULT_CHANNEL`](crate::DEFAULT_CHANNEL) (so the
+    /// seed's tags stay as they are); `None` without a tag.
+    pub fn replace_key(&self) -> Option<String> {
+        let tag = self.tag()?;
+        Some(if channel::is_default(&self.channel) {
+            tag.to_owned()
+        } else {
+            format!("{}/{tag}", self.channel)
+        })
     }
 
     /// The click URL, only if it passes [`check_http_url`] (so a URL from
@@ -354,6 +367,20 @@ mod tests {
             bad.validate(),
             Err(ValidationError::BadChannel { .. })
         ));
+    }
+
+    #[test]
+    fn tags_replace_within_their_channel() {
+        let n = |channel: &str, tag: &str| Notification {
+            channel: channel.into(),
+            tag: tag.into(),
+            ..Notification::new("t")
+        };
+        assert!(n("ops", "disk").replaces(&n("ops", "disk")));
+        assert!(!n("ops", "disk").replaces(&n("ci", "disk")));
+        assert_eq!(n("default", "disk").replace_key().as_deref(), Some("disk"));
+        assert_eq!(n("ops", "disk").replace_key().as_deref(), Some("ops/disk"));
+        assert_eq!(n("ops", "").replace_key(), None);
     }
 
     #[test]
