@@ -13,6 +13,8 @@ command -v npm >/dev/null || need+=(npm)
 command -v python3 >/dev/null || need+=(python3)
 python3 -c 'import venv, ensurepip' 2>/dev/null || need+=(python3-venv)
 command -v bc >/dev/null || need+=(bc)
+# The HTTP API tests publish with curl, as users do.
+command -v curl >/dev/null || need+=(curl)
 command -v redis-server >/dev/null || need+=(redis-server)
 # The native notifier's tests: dunst on a private D-Bus with its own Xvfb.
 command -v dunst >/dev/null || need+=(dunst)

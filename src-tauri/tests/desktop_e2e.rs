@@ -220,6 +220,104 @@ async fn count_text_and_a_notification_with_our_hub() -> anyhow::Result<()> {
     .await
 }
 
+/// `curl -d MESSAGE -H "Title: TITLE" URL/CHANNEL`, as a script would
+/// publish (ntfy style); fails unless the hub answers 200.
+async fn http_publish(url: &str, channel: &str, title: &str) -> anyhow::Result<()> {
+    let out = tokio::process::Command::new("curl")
+        .args([
+            "-s",
+            "-S",
+            "--max-time",
+            "10",
+            "-o",
+            "/dev/null",
+            "-w",
+            "%{http_code}",
+        ])
+        .args([
+            "-H",
+            &format!("Title: {title}"),
+            "-d",
+            "published over HTTP",
+        ])
+        .arg(format!("{url}/{channel}"))
+        .output()
+        .await
+        .context("running curl")?;
+    let code = String::from_utf8_lossy(&out.stdout).into_owned();
+    if code != "200" {
+        bail!(
+            "publishing to {channel}: HTTP {code} {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+    }
+    Ok(())
+}
+
+#[tokio::test]
+async fn http_publishes_to_followed_channels_reach_dunst_and_others_do_not() -> anyhow::Result<()> {
+    bounded(async {
+        let dunst = NotificationDaemon::start().await?;
+        let hub_dir = TempDir::new("e2e-hub")?;
+        let hub = hub(hub_dir.path(), 0).await?;
+        let app_dir = TempDir::new("e2e-app")?;
+        // The Settings panel saves this file; the app follows `ops` only.
+        std::fs::write(
+            app_dir.path().join("settings.json"),
+            r#"{"channels": ["ops"]}"#,
+        )?;
+        let app = Desktop::launch(
+            &desktop_bin(),
+            &dunst,
+            app_dir.path(),
+            &["--server", &hub.url()],
+        )
+        .await?;
+        wait_connected(&app).await?;
+        assert_eq!(app.value("settings-channels").await?, "ops");
+
+        http_publish(&hub.url(), "ops", "Disk almost full").await?;
+        dunst.wait_displayed(1, WAIT).await?;
+        // Neither of these is for the app; the next `ops` one is, and comes
+        // after them on the same connection, so once it is shown they would
+        // have been too.
+        http_publish(&hub.url(), "ci", "Build 7 passed").await?;
+        http_publish(&hub.url(), "default", "Lunch is ready").await?;
+        http_publish(&hub.url(), "ops", "Disk freed").await?;
+        dunst.wait_displayed(2, WAIT).await?;
+        app.wait_text("history", |t| t.contains("Disk freed"), WAIT)
+            .await?;
+        let shown: Vec<String> = dunst
+            .history()
+            .await?
+            .into_iter()
+            .chain(dunst.displayed().await?)
+            .map(|n| n.summary)
+            .collect();
+        assert!(
+            shown.iter().any(|s| s == "Disk almost full")
+                && shown.iter().any(|s| s == "Disk freed"),
+            "{shown:?}"
+        );
+        assert!(
+            !shown
+                .iter()
+                .any(|s| s == "Build 7 passed" || s == "Lunch is ready"),
+            "an unfollowed channel reached dunst: {shown:?}"
+        );
+        assert_eq!(history_titles(&app).await?.len(), 2);
+        let history = app.text("history").await?;
+        assert!(
+            history.contains("ops"),
+            "each entry shows its channel: {history}"
+        );
+        app.quit().await?;
+        hub.shutdown().await?;
+        Ok(())
+    })
+    .await
+}
+
 #[tokio::test]
 async fn a_button_press_goes_back_to_the_hub() -> anyhow::Result<()> {
     bounded(async {
