@@ -1,5 +1,6 @@
 //! Fan-out benchmark (`scripts/bench-fanout.sh` runs it against our hub and
-//! the Node server side by side). `fanout URL PID CLIENTS RATE SECONDS BURST`:
+//! the Node server side by side; `scripts/bench-http.sh` runs it with each
+//! sender against our hub). `fanout URL PID CLIENTS RATE SECONDS BURST [SENDER]`:
 //!
 //! 1. connects CLIENTS WebSocket clients to the hub at URL and records the
 //!    server process PID's memory before and after (per idle connection).
@@ -12,6 +13,11 @@
 //!    records when each arrives → delivery latency p50/p99;
 //! 3. burst phase: sends BURST notifications back to back and times until
 //!    every client has them all → notifications delivered per second.
+//!
+//! SENDER is `socketio` (the default: `send_notification_request` over one
+//! WebSocket) or `http` (`POST /api/v1/notifications` with the same JSON,
+//! over a pool of keep-alive HTTP/1.1 connections, each request on its own
+//! task so a slow answer never delays the next send).
 //!
 //! Prints one JSON object.
 #![allow(clippy::unwrap_used, clippy::expect_used)] // a benchmark driver: failing loudly is right
@@ -85,6 +91,49 @@ async fn wait_connected(events: &mut Events) {
     }
 }
 
+/// The HTTP sender: `POST /api/v1/notifications` on keep-alive connections.
+struct Http {
+    client: hyper_util::client::legacy::Client<
+        hyper_util::client::legacy::connect::HttpConnector,
+        http_body_util::Full<bytes::Bytes>,
+    >,
+    uri: String,
+    failed: Arc<AtomicU64>,
+}
+
+impl Http {
+    fn new(base: &str) -> Self {
+        let client =
+            hyper_util::client::legacy::Client::builder(hyper_util::rt::TokioExecutor::new())
+                .pool_max_idle_per_host(256)
+                .build_http();
+        Self {
+            client,
+            uri: format!("{base}/api/v1/notifications"),
+            failed: Arc::new(AtomicU64::new(0)),
+        }
+    }
+
+    /// Sends on a task of its own; a refusal or an error is counted.
+    fn post(&self, payload: serde_json::Value) {
+        let req = axum::http::Request::post(&self.uri)
+            .header("content-type", "application/json")
+            .body(http_body_util::Full::new(bytes::Bytes::from(
+                payload.to_string(),
+            )))
+            .unwrap();
+        let (client, failed) = (self.client.clone(), self.failed.clone());
+        tokio::spawn(async move {
+            match client.request(req).await {
+                Ok(r) if r.status() == 201 => {}
+                _ => {
+                    failed.fetch_add(1, Ordering::AcqRel);
+                }
+            }
+        });
+    }
+}
+
 fn main() {
     let args: Vec<String> = std::env::args().collect();
     let url = args
@@ -96,6 +145,11 @@ fn main() {
     let rate: f64 = args.get(4).and_then(|s| s.parse().ok()).unwrap_or(50.0);
     let seconds: f64 = args.get(5).and_then(|s| s.parse().ok()).unwrap_or(5.0);
     let burst: u64 = args.get(6).and_then(|s| s.parse().ok()).unwrap_or(200);
+    let via_http = match args.get(7).map(String::as_str) {
+        None | Some("socketio") => false,
+        Some("http") => true,
+        Some(other) => panic!("SENDER is socketio or http, not {other}"),
+    };
     let rt = tokio::runtime::Builder::new_multi_thread()
         .worker_threads(1)
         .enable_all()
@@ -171,6 +225,14 @@ fn main() {
         let (sender, socket, mut sender_events) = ClientBuilder::new(url.clone()).transport(TransportMode::WebSocket).connect().unwrap();
         wait_connected(&mut sender_events).await;
         tokio::spawn(async move { while sender_events.next().await.is_some() {} });
+        let http = Http::new(&url);
+        let send = |payload: serde_json::Value| {
+            if via_http {
+                http.post(payload);
+            } else {
+                socket.emit("send_notification_request", payload).unwrap();
+            }
+        };
 
         // Steady phase.
         let count = (rate * seconds).round() as u64;
@@ -178,19 +240,20 @@ fn main() {
         let mut tick = tokio::time::interval(period);
         for _ in 0..count {
             tick.tick().await;
-            socket.emit("send_notification_request", json!({"text": "steady", "num": micros()})).unwrap();
+            send(json!({"text": "steady", "num": micros()}));
         }
         tokio::time::sleep(Duration::from_secs(2)).await;
 
         // Burst phase.
         let started = Instant::now();
         for i in 0..burst {
-            socket.emit("send_notification_request", json!({"text": "burst", "num": i})).unwrap();
+            send(json!({"text": "burst", "num": i}));
         }
         let completed = tokio::time::timeout(Duration::from_secs(60), burst_done.notified()).await.is_ok();
         let elapsed = started.elapsed().as_secs_f64();
         let delivered = burst_seen.load(Ordering::Acquire);
 
+        let failed = http.failed.load(Ordering::Acquire);
         socket.emit("send_notification_request", json!({"text": "end", "num": 0})).unwrap();
         for task in handles {
             let _ = tokio::time::timeout(Duration::from_secs(10), task).await;
@@ -201,7 +264,8 @@ fn main() {
         println!(
             "{}",
             json!({
-                "url": url, "clients": clients,
+                "url": url, "clients": clients, "sender": if via_http { "http" } else { "socketio" },
+                "http_failed": failed,
                 "steady": {"rate": rate, "sent": count, "delivered": lat.len(), "expected": expected,
                            "p50_ms": percentile(&lat, 0.50) as f64 / 1000.0, "p99_ms": percentile(&lat, 0.99) as f64 / 1000.0},
                 "burst": {"sent": burst, "delivered": delivered, "complete": completed, "seconds": elapsed,

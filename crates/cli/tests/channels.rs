@@ -550,7 +550,7 @@ async fn two_nodes_over_redis_deliver_a_channel_to_the_other_node() {
             &format!("{}/default", a.url()),
         ])
         .await;
-        let (_c3, _s3, mut back) = ClientBuilder::new(&b.url())
+        let (_c3, _s3, mut back) = ClientBuilder::new(b.url())
             .auth(json!({"channels": ["ops"], "last_id": last}))
             .connect()
             .unwrap();
@@ -638,6 +638,57 @@ async fn apprise_publishes_to_pushdesk_as_to_ntfy_and_gotify() {
         let (ok, log) = run(format!("ntfy://{ops}@{host}/nas"), "refused").await;
         assert!(!ok, "apprise should report the 403:\n{log}");
         quiet(&mut e).await;
+    })
+    .await;
+}
+
+#[tokio::test]
+async fn a_scoped_token_is_rate_limited_as_one_sender_over_http_and_socketio() {
+    bounded(async {
+        let dir = TempDir::new("limits").unwrap();
+        let file = dir.path().join("tokens.toml");
+        let f = file.to_str().unwrap();
+        let (ok, out, err) = pushdesk(&[
+            "token",
+            "add",
+            "--tokens-file",
+            f,
+            "--name",
+            "cron",
+            "--write",
+            "*",
+        ])
+        .await;
+        assert!(ok, "{err}");
+        let cron = out.trim().to_owned();
+        let hub = hub(
+            &dir,
+            &[
+                "--tokens-file",
+                f,
+                "--notify-burst",
+                "3",
+                "--notify-rate",
+                "0.01",
+            ],
+        )
+        .await;
+        let url = hub.url();
+        let bearer = format!("Authorization: Bearer {cron}");
+        for _ in 0..2 {
+            let (code, body) = curl(&["-H", &bearer, "-d", "m", &format!("{url}/ops")]).await;
+            assert_eq!(code, 200, "{body}");
+        }
+        // A fresh connection has a full bucket of its own, the token does not.
+        let (_c, s, _e) = socket(&url, json!({"token": cron})).await;
+        let ack = ask(&s, "send_notification_request", json!({"text": "third"})).await;
+        assert_eq!(ack["ok"], true, "{ack}");
+        let (_c2, s2, _e2) = socket(&url, json!({"token": cron})).await;
+        let ack = ask(&s2, "send_notification_request", json!({"text": "fourth"})).await;
+        assert_eq!(ack["ok"], false, "{ack}");
+        assert!(ack["error"].as_str().unwrap().contains("slow down"));
+        let (code, body) = curl(&["-H", &bearer, "-d", "m", &format!("{url}/ops")]).await;
+        assert_eq!(code, 429, "{body}");
     })
     .await;
 }

@@ -35,7 +35,9 @@ impl Draft {
             ("channel", &self.channel),
         ] {
             let v = value.trim();
-            if !v.is_empty() && !(key == "channel" && v == pushdesk_hub_model::DEFAULT_CHANNEL) {
+            // The default channel is not named: seed servers get what they always got.
+            let default_channel = key == "channel" && v == pushdesk_hub_model::DEFAULT_CHANNEL;
+            if !v.is_empty() && !default_channel {
                 req.insert(key.into(), Value::String(v.to_owned()));
             }
         }

@@ -34,7 +34,7 @@ use tokio::sync::mpsc;
 use tracing::{debug, info, warn};
 
 use crate::config::Limits;
-use crate::ratelimit::TokenBucket;
+use crate::ratelimit::{KeyedBuckets, TokenBucket};
 use crate::store::Store;
 use crate::subscription::{self, Subscription};
 use crate::tokens::{Credentials, Grant};
@@ -66,6 +66,8 @@ pub struct HubState {
     /// The id of the newest notification this node published: wakes the
     /// HTTP subscribers' streams.
     pub published: tokio::sync::watch::Sender<u64>,
+    /// Publishes per scoped token, over Socket.IO and HTTP together.
+    pub per_token: KeyedBuckets,
 }
 
 impl HubState {
@@ -74,11 +76,17 @@ impl HubState {
         Self {
             store,
             credentials,
-            limits,
+            per_token: KeyedBuckets::new(limits.notify_burst, limits.notify_per_sec),
             publish_lock: tokio::sync::Mutex::new(()),
             text_lock: tokio::sync::Mutex::new(()),
             published: tokio::sync::watch::Sender::new(0),
+            limits,
         }
+    }
+
+    /// Takes a publish from `grant`'s bucket if it is a scoped token.
+    pub fn token_may_publish(&self, grant: &Grant) -> bool {
+        !grant.scoped || self.per_token.try_take(&grant.name, Instant::now())
     }
 }
 
@@ -485,40 +493,40 @@ fn register_events<A: Adapter>(
         },
     );
 
-    let c = conn.clone();
+    let (c, st_limit) = (conn.clone(), state.clone());
     s.on(
         events::SEND_NOTIFICATION_REQUEST,
         move |s: SocketRef<A>, Data(data): Data<Value>, ack: AckSender<A>| {
-            match serde_json::from_value::<NotificationRequest>(data) {
-                Err(e) => {
+            let checked = serde_json::from_value::<NotificationRequest>(data)
+                .map_err(|e| {
                     debug!(sid = %s.id, error = %e, "malformed send_notification_request");
-                    reply(ack, &Ack::rejected(format!("malformed request: {e}")));
+                    Ack::rejected(format!("malformed request: {e}"))
+                })
+                .and_then(|request| {
+                    request.validate().map_err(Ack::from)?;
+                    let session = s
+                        .extensions
+                        .get::<Arc<Session>>()
+                        .ok_or_else(|| Ack::rejected("not connected"))?;
+                    if !session.grant.rights.can_write(request.channel()) {
+                        return Err(Ack::rejected(format!(
+                            "this token may not publish to channel {:?}",
+                            request.channel()
+                        )));
+                    }
+                    if !take(&c, |c| &mut c.notify) || !st_limit.token_may_publish(&session.grant) {
+                        return Err(Ack::rejected("too many notifications: slow down"));
+                    }
+                    Ok(request)
+                });
+            match checked {
+                Err(refusal) => reply(ack, &refusal),
+                Ok(request) => {
+                    let _ = notifications().send(Work {
+                        notification: Box::new(Notification::from_request(request, 0, 0)),
+                        ack,
+                    });
                 }
-                Ok(request) => match request.validate() {
-                    Err(e) => reply(ack, &Ack::from(e)),
-                    Ok(())
-                        if !s.extensions.get::<Arc<Session>>().is_some_and(|session| {
-                            session.grant.rights.can_write(request.channel())
-                        }) =>
-                    {
-                        reply(
-                            ack,
-                            &Ack::rejected(format!(
-                                "this token may not publish to channel {:?}",
-                                request.channel()
-                            )),
-                        );
-                    }
-                    Ok(()) if !take(&c, |c| &mut c.notify) => {
-                        reply(ack, &Ack::rejected("too many notifications: slow down"))
-                    }
-                    Ok(()) => {
-                        let _ = notifications().send(Work {
-                            notification: Box::new(Notification::from_request(request, 0, 0)),
-                            ack,
-                        });
-                    }
-                },
             }
             std::future::ready(())
         },

@@ -38,6 +38,10 @@ pub struct Grant {
     /// The channel a publish that names none goes to (Gotify's model: the
     /// token is the application).
     pub channel: String,
+    /// A token of the tokens file: rate-limited as one sender wherever it
+    /// connects from (an open hub's clients and `--token` ones are limited
+    /// per connection and per address instead).
+    pub scoped: bool,
 }
 
 impl Grant {
@@ -47,6 +51,7 @@ impl Grant {
             name: name.to_owned(),
             rights: Rights::all(),
             channel: DEFAULT_CHANNEL.to_owned(),
+            scoped: false,
         }
     }
 }
@@ -128,6 +133,7 @@ impl TokenEntry {
                 text: self.text,
             },
             channel,
+            scoped: true,
         }
     }
 }

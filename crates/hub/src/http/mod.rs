@@ -57,20 +57,17 @@ pub struct ApiState {
     pub hub: Arc<HubState>,
     /// How to publish.
     pub publisher: Publisher,
-    /// Per client address.
+    /// Publishes per client address (scoped tokens are limited per token
+    /// too, by the hub, together with their Socket.IO publishes).
     pub per_ip: Arc<KeyedBuckets>,
-    /// Per token name.
-    pub per_token: Arc<KeyedBuckets>,
 }
 
 impl ApiState {
     /// The state for `hub`, rate-limited as its [`Limits`](crate::Limits) say.
     pub fn new(hub: Arc<HubState>, publisher: Publisher) -> Self {
         let l = &hub.limits;
-        let buckets = || Arc::new(KeyedBuckets::new(l.notify_burst, l.notify_per_sec));
         Self {
-            per_ip: buckets(),
-            per_token: buckets(),
+            per_ip: Arc::new(KeyedBuckets::new(l.notify_burst, l.notify_per_sec)),
             hub,
             publisher,
         }
@@ -208,7 +205,7 @@ async fn publish(
         )));
     }
     let now = Instant::now();
-    if !state.per_ip.try_take(&ip.to_string(), now) || !state.per_token.try_take(&grant.name, now) {
+    if !state.per_ip.try_take(&ip.to_string(), now) || !state.hub.token_may_publish(grant) {
         return Err(ApiError::new(
             StatusCode::TOO_MANY_REQUESTS,
             "too many notifications: slow down",

@@ -250,7 +250,7 @@ impl Drop for RedisStore {
 /// Whether `n` is in one of `channels` (`None`: every channel). The
 /// history is one sorted set for every channel, filtered as it is paged.
 fn in_channels(n: &Notification, channels: Option<&[String]>) -> bool {
-    channels.is_none_or(|c| c.iter().any(|c| *c == n.channel))
+    channels.is_none_or(|c| c.contains(&n.channel))
 }
 
 fn member_id(member: &str) -> Option<u64> {
