@@ -25,48 +25,30 @@
 // does not check origins.
 
 import assert from "node:assert/strict";
-import { existsSync, readFileSync } from "node:fs";
 import { createServer, request as httpRequest } from "node:http";
-import { createRequire } from "node:module";
-import { join } from "node:path";
 import { after, afterEach, before, beforeEach, test } from "node:test";
 
 import { chromium } from "playwright-core";
 
-import { CHROMIUM_ARGS, REPO, eventually, freePort, startHub } from "./harness.mjs";
+import { CHROMIUM_ARGS, eventually, freePort, startHub } from "./harness.mjs";
+import { CDN, NO_HUB, SEED_HTML, notificationStub, realHubCommand } from "./seed.mjs";
 
-const require = createRequire(import.meta.url);
-
-const SEED_HTML = readFileSync(join(REPO, "tests", "peers", "python", "templates", "index.html"), "utf8");
-const SOCKET_IO_URL = "https://cdnjs.cloudflare.com/ajax/libs/socket.io/4.0.1/socket.io.js";
-const JQUERY_URL = "https://code.jquery.com/jquery-3.6.0.min.js";
-const CDN = new Map([
-  [SOCKET_IO_URL, readFileSync(require.resolve("socket.io-client/dist/socket.io.js"))],
-  [JQUERY_URL, readFileSync(require.resolve("jquery/dist/jquery.min.js"))],
-]);
+const SEED_TEXT = SEED_HTML.toString("utf8");
 
 /** Host names Chromium resolves to 127.0.0.1 (not loopback names, as far as the hub can tell). */
 const ALLOWED_HOST = "app.test";
 const UNLISTED_HOST = "pages.test";
 
-const DEFAULT_HUB_CMD = "target/debug/pushdesk serve --bind 127.0.0.1:{port} --data-dir {dir}";
-let skip = false;
-let baseHubCmd = process.env.PUSHDESK_HUB_CMD;
-if (!baseHubCmd) {
-  if (existsSync(join(REPO, "target", "debug", "pushdesk"))) {
-    baseHubCmd = DEFAULT_HUB_CMD;
-  } else {
-    skip = "PUSHDESK_HUB_CMD is unset and target/debug/pushdesk is not built (cargo build -p pushdesk): this test needs the real hub";
-  }
-}
+const baseHubCmd = realHubCommand();
+const skip = baseHubCmd ? false : NO_HUB;
 
 const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
 
 /** The seed's HTML, its `io()` pointed at the hub. */
 function seedHtmlFor(hubUrl) {
   const call = "var socket = io();";
-  assert.ok(SEED_HTML.includes(call), "the seed page connects with io()");
-  return SEED_HTML.replace(call, `var socket = io(${JSON.stringify(hubUrl)});`);
+  assert.ok(SEED_TEXT.includes(call), "the seed page connects with io()");
+  return SEED_TEXT.replace(call, `var socket = io(${JSON.stringify(hubUrl)});`);
 }
 
 /**
@@ -103,30 +85,6 @@ async function startPageServer(hubUrl) {
   };
 }
 
-/** Records `new Notification(...)` instead of showing anything (runs before the page's scripts). */
-function notificationStub() {
-  const shown = [];
-  let permissionRequests = 0;
-  class RecordingNotification extends EventTarget {
-    constructor(title, options = {}) {
-      super();
-      shown.push({ title: String(title), options: JSON.parse(JSON.stringify(options)) });
-      this.title = String(title);
-      Object.assign(this, options);
-    }
-    static get permission() {
-      return "granted";
-    }
-    static requestPermission(callback) {
-      permissionRequests += 1;
-      if (typeof callback === "function") callback("granted");
-      return Promise.resolve("granted");
-    }
-    close() {}
-  }
-  Object.defineProperty(window, "Notification", { value: RecordingNotification, configurable: true, writable: true });
-  Object.defineProperty(window, "__seedNotifications", { value: () => ({ shown: shown.slice(), permissionRequests }) });
-}
 
 /** A header's value from a {name: value} object, whatever the name's case. */
 const header = (headers, name) => Object.entries(headers ?? {}).find(([k]) => k.toLowerCase() === name)?.[1];

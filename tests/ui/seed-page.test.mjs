@@ -13,36 +13,18 @@
 
 import assert from "node:assert/strict";
 import { createHash } from "node:crypto";
-import { existsSync, readFileSync } from "node:fs";
-import { createRequire } from "node:module";
-import { join } from "node:path";
 import { after, before, test } from "node:test";
 
-import { REPO, eventually, launchBrowser, startHub } from "./harness.mjs";
+import { eventually, launchBrowser, startHub } from "./harness.mjs";
+import { CDN, JQUERY_URL, NO_HUB, SEED_HTML, SOCKET_IO_URL, notificationStub, realHubCommand } from "./seed.mjs";
 
-const require = createRequire(import.meta.url);
-
-const SEED_HTML = readFileSync(join(REPO, "tests", "peers", "python", "templates", "index.html"));
-const SOCKET_IO_URL = "https://cdnjs.cloudflare.com/ajax/libs/socket.io/4.0.1/socket.io.js";
-const JQUERY_URL = "https://code.jquery.com/jquery-3.6.0.min.js";
-/** The CDN URLs and the npm files that stand in for them. */
-const CDN = new Map([
-  [SOCKET_IO_URL, readFileSync(require.resolve("socket.io-client/dist/socket.io.js"))],
-  [JQUERY_URL, readFileSync(require.resolve("jquery/dist/jquery.min.js"))],
-]);
 const PAGE_PATH = "/seed.html";
 
-const DEFAULT_HUB_CMD = "target/debug/pushdesk serve --bind 127.0.0.1:{port} --data-dir {dir}";
-let skip = false;
-if (!process.env.PUSHDESK_HUB_CMD) {
-  if (existsSync(join(REPO, "target", "debug", "pushdesk"))) {
-    // This process only (node --test runs each file in its own process):
-    // startHub() reads the variable when it is called.
-    process.env.PUSHDESK_HUB_CMD = DEFAULT_HUB_CMD;
-  } else {
-    skip = "PUSHDESK_HUB_CMD is unset and target/debug/pushdesk is not built (cargo build -p pushdesk): the seed page needs the real hub";
-  }
-}
+const hubCmd = realHubCommand();
+// This process only (node --test runs each file in its own process):
+// startHub() reads the variable when it is called.
+if (hubCmd) process.env.PUSHDESK_HUB_CMD = hubCmd;
+const skip = hubCmd ? false : NO_HUB;
 
 /** The page's <script src integrity> pairs, in order. */
 function pageScripts() {
@@ -54,33 +36,6 @@ function sri(algorithm, bytes) {
   return `${algorithm}-${createHash(algorithm).update(bytes).digest("base64")}`;
 }
 
-/**
- * Records `new Notification(...)` and `Notification.requestPermission()`
- * instead of showing anything (runs before the page's scripts).
- */
-function notificationStub() {
-  const shown = [];
-  let permissionRequests = 0;
-  class RecordingNotification extends EventTarget {
-    constructor(title, options = {}) {
-      super();
-      shown.push({ title: String(title), options: JSON.parse(JSON.stringify(options)) });
-      this.title = String(title);
-      Object.assign(this, options);
-    }
-    static get permission() {
-      return "granted";
-    }
-    static requestPermission(callback) {
-      permissionRequests += 1;
-      if (typeof callback === "function") callback("granted");
-      return Promise.resolve("granted");
-    }
-    close() {}
-  }
-  Object.defineProperty(window, "Notification", { value: RecordingNotification, configurable: true, writable: true });
-  Object.defineProperty(window, "__seedNotifications", { value: () => ({ shown: shown.slice(), permissionRequests }) });
-}
 
 let browser;
 before(async () => {

@@ -692,3 +692,105 @@ async fn a_scoped_token_is_rate_limited_as_one_sender_over_http_and_socketio() {
     })
     .await;
 }
+
+#[tokio::test]
+async fn a_flask_style_python_client_still_hears_the_default_channel_only() {
+    bounded(async {
+        let python = tokio::task::spawn_blocking(pushdesk_e2e::ensure_python_venv)
+            .await
+            .unwrap()
+            .expect("the Python venv");
+        let dir = TempDir::new("py-client").unwrap();
+        let hub = hub(&dir, &[]).await;
+        let url = hub.url();
+        let mut cmd = Command::new(python);
+        cmd.arg(pushdesk_e2e::python_peer_dir().join("seed_client.py"))
+            .args([url.as_str(), "1"]);
+        let mut client = Lined::spawn(cmd);
+        client.until(|l| l.contains("count_update")).await;
+        // Published over HTTP to another channel first: a seed client never hears it.
+        let (code, _) = curl(&["-H", "Title: ops only", "-d", "m", &format!("{url}/ops")]).await;
+        assert_eq!(code, 200);
+        let (ok, _, err) = pushdesk(&["send", "--server", &url, "--title", "for everyone"]).await;
+        assert!(ok, "{err}");
+        let line = client.until(|l| l.contains("send_notification")).await;
+        let v: Value = serde_json::from_str(&line).unwrap();
+        assert_eq!(v["data"]["title"], "for everyone");
+        for key in ["title", "body", "icon", "tag", "data1"] {
+            assert!(
+                v["data"].get(key).is_some(),
+                "the seed's shape: {key} in {v}"
+            );
+        }
+        assert!(v["data"].get("channel").is_none());
+    })
+    .await;
+}
+
+#[tokio::test]
+async fn the_http_api_answers_cors_for_allowed_origins_only() {
+    bounded(async {
+        let dir = TempDir::new("cors").unwrap();
+        let hub = hub(&dir, &["--allow-origin", "https://app.example"]).await;
+        let url = hub.url();
+        let headers = |origin: &str, method: &str| {
+            let (url, origin, method) = (url.clone(), origin.to_owned(), method.to_owned());
+            async move {
+                let out = Command::new("curl")
+                    .args(["-s", "-D", "-", "-o", "/dev/null", "-X", &method])
+                    .args(["-H", &format!("Origin: {origin}")])
+                    .args(["-H", "Access-Control-Request-Method: POST"])
+                    .args([
+                        "-H",
+                        "Access-Control-Request-Headers: authorization, content-type",
+                    ])
+                    .arg(format!("{url}/api/v1/notifications"))
+                    .output()
+                    .await
+                    .unwrap();
+                String::from_utf8_lossy(&out.stdout).to_ascii_lowercase()
+            }
+        };
+        let pre = headers("https://app.example", "OPTIONS").await;
+        assert!(pre.starts_with("http/1.1 200"), "{pre}");
+        assert!(
+            pre.contains("access-control-allow-origin: https://app.example"),
+            "{pre}"
+        );
+        assert!(
+            pre.contains("access-control-allow-credentials: true"),
+            "{pre}"
+        );
+        assert!(pre.contains("vary:") && pre.contains("origin"), "{pre}");
+        assert!(
+            pre.contains("authorization"),
+            "the requested headers are allowed: {pre}"
+        );
+        let refused = headers("https://evil.example", "OPTIONS").await;
+        assert!(refused.starts_with("http/1.1 403"), "{refused}");
+        assert!(
+            !refused.contains("access-control-allow-origin"),
+            "{refused}"
+        );
+        // A form posted from a foreign page (no preflight) is refused too: no CSRF.
+        let (code, _) = curl(&[
+            "-H",
+            "Origin: https://evil.example",
+            "-d",
+            "m",
+            &format!("{url}/ops"),
+        ])
+        .await;
+        assert_eq!(code, 403);
+        let (code, body) = curl(&[
+            "-H",
+            "Origin: https://app.example",
+            "-d",
+            "m",
+            &format!("{url}/ops"),
+        ])
+        .await;
+        assert_eq!(code, 200, "{body}");
+    })
+    .await;
+}

@@ -29,7 +29,7 @@ use std::time::Instant;
 
 use axum::Router;
 use axum::body::{Body, Bytes};
-use axum::extract::{ConnectInfo, Path, RawQuery, State};
+use axum::extract::{ConnectInfo, Path};
 use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
@@ -84,7 +84,7 @@ pub struct ApiError {
 }
 
 impl ApiError {
-    fn new(status: StatusCode, message: impl Into<String>) -> Self {
+    pub(crate) fn new(status: StatusCode, message: impl Into<String>) -> Self {
         Self {
             status,
             message: message.into(),
@@ -216,22 +216,59 @@ async fn publish(
         .map_err(|e| ApiError::new(StatusCode::SERVICE_UNAVAILABLE, e))
 }
 
-/// `POST /api/v1/notifications`: our own fields, JSON.
-async fn native_publish(
-    State(state): State<ApiState>,
-    ConnectInfo(peer): ConnectInfo<SocketAddr>,
-    RawQuery(query): RawQuery,
+/// Who is asking, from the request's head: the state, the grant of the
+/// token it presents (401 without a valid one), its address (the server
+/// always records it; loopback if a router was run without it) and options.
+pub(crate) struct Caller {
+    state: ApiState,
+    grant: Arc<Grant>,
+    ip: IpAddr,
+    query: Vec<(String, String)>,
     headers: HeaderMap,
-    body: Body,
-) -> Result<Response, ApiError> {
-    let grant = grant(&state, &headers, query.as_deref())?;
-    let body = read_body(&state, body).await?;
+}
+
+impl axum::extract::FromRequestParts<ApiState> for Caller {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(
+        parts: &mut axum::http::request::Parts,
+        state: &ApiState,
+    ) -> Result<Self, ApiError> {
+        let query = parts.uri.query();
+        let grant = grant(state, &parts.headers, query)?;
+        let ip = parts
+            .extensions
+            .get::<ConnectInfo<SocketAddr>>()
+            .map_or(IpAddr::from([127, 0, 0, 1]), |c| c.0.ip());
+        Ok(Self {
+            state: state.clone(),
+            grant,
+            ip,
+            query: query_pairs(query),
+            headers: parts.headers.clone(),
+        })
+    }
+}
+
+impl Caller {
+    async fn body(&self, body: Body) -> Result<Bytes, ApiError> {
+        read_body(&self.state, body).await
+    }
+
+    async fn publish(&self, request: NotificationRequest) -> Result<Notification, ApiError> {
+        publish(&self.state, &self.grant, self.ip, request).await
+    }
+}
+
+/// `POST /api/v1/notifications`: our own fields, JSON.
+async fn native_publish(caller: Caller, body: Body) -> Result<Response, ApiError> {
+    let body = caller.body(body).await?;
     let mut request: NotificationRequest = serde_json::from_slice(&body)
         .map_err(|e| ApiError::bad_request(format!("malformed request: {e}")))?;
-    if request.channel.is_none() && grant.channel != pushdesk_hub_model::DEFAULT_CHANNEL {
-        request.channel = Some(grant.channel.clone());
+    if request.channel.is_none() && caller.grant.channel != pushdesk_hub_model::DEFAULT_CHANNEL {
+        request.channel = Some(caller.grant.channel.clone());
     }
-    let n = publish(&state, &grant, peer.ip(), request).await?;
+    let n = caller.publish(request).await?;
     Ok((
         StatusCode::CREATED,
         axum::Json(json!({ "id": n.id, "channel": n.channel })),
@@ -241,64 +278,45 @@ async fn native_publish(
 
 /// `PUT/POST /<channel>`: ntfy's message-as-body publish.
 async fn ntfy_publish(
-    State(state): State<ApiState>,
-    ConnectInfo(peer): ConnectInfo<SocketAddr>,
+    caller: Caller,
     Path(channel): Path<String>,
-    RawQuery(query): RawQuery,
-    headers: HeaderMap,
     body: Body,
 ) -> Result<Response, ApiError> {
-    let grant = grant(&state, &headers, query.as_deref())?;
-    let body = read_body(&state, body).await?;
-    let pairs = query_pairs(query.as_deref());
-    let request = ntfy::Fields::from_request(&headers, &pairs, &body)?.into_request(&channel)?;
-    let n = publish(&state, &grant, peer.ip(), request).await?;
+    let body = caller.body(body).await?;
+    let fields = ntfy::Fields::from_request(&caller.headers, &caller.query, &body)?;
+    let n = caller.publish(fields.into_request(&channel)?).await?;
     Ok(axum::Json(ntfy::message(&n)).into_response())
 }
 
 /// `POST /` with a JSON body: ntfy's JSON publish.
-async fn ntfy_json_publish(
-    State(state): State<ApiState>,
-    ConnectInfo(peer): ConnectInfo<SocketAddr>,
-    RawQuery(query): RawQuery,
-    headers: HeaderMap,
-    body: Body,
-) -> Result<Response, ApiError> {
-    let grant = grant(&state, &headers, query.as_deref())?;
-    let body = read_body(&state, body).await?;
+async fn ntfy_json_publish(caller: Caller, body: Body) -> Result<Response, ApiError> {
+    let body = caller.body(body).await?;
     let (channel, fields) = ntfy::Fields::from_json(&body)?;
-    let options = ntfy::Fields::from_options(&headers, &query_pairs(query.as_deref()))?;
-    let request = fields.or(options).into_request(&channel)?;
-    let n = publish(&state, &grant, peer.ip(), request).await?;
+    let options = ntfy::Fields::from_options(&caller.headers, &caller.query)?;
+    let n = caller
+        .publish(fields.or(options).into_request(&channel)?)
+        .await?;
     Ok(axum::Json(ntfy::message(&n)).into_response())
 }
 
 /// `POST /message`: Gotify's publish, to the token's channel. Takes JSON,
 /// a urlencoded form or, as Gotify's own examples send (`curl -F`), a
 /// multipart form.
-async fn gotify_publish(
-    State(state): State<ApiState>,
-    ConnectInfo(peer): ConnectInfo<SocketAddr>,
-    RawQuery(query): RawQuery,
-    headers: HeaderMap,
-    req: axum::extract::Request,
-) -> Result<Response, ApiError> {
-    let grant = grant(&state, &headers, query.as_deref())?;
-    let content_type = headers
+async fn gotify_publish(caller: Caller, req: axum::extract::Request) -> Result<Response, ApiError> {
+    let content_type = caller
+        .headers
         .get(header::CONTENT_TYPE)
         .and_then(|v| v.to_str().ok())
         .unwrap_or_default();
     let fields = if content_type.starts_with("multipart/form-data") {
-        multipart_fields(&state, req).await?
+        multipart_fields(&caller.state, req).await?
     } else {
-        let body = read_body(&state, req.into_body()).await?;
-        gotify::fields(
-            &body,
-            content_type.starts_with("application/x-www-form-urlencoded"),
-        )?
+        let form = content_type.starts_with("application/x-www-form-urlencoded");
+        gotify::fields(&caller.body(req.into_body()).await?, form)?
     };
-    let request = gotify::request(fields, &grant.channel)?;
-    let n = publish(&state, &grant, peer.ip(), request).await?;
+    let n = caller
+        .publish(gotify::request(fields, &caller.grant.channel)?)
+        .await?;
     Ok(axum::Json(gotify::message(&n)).into_response())
 }
 

@@ -14,8 +14,8 @@
 use std::time::Duration;
 
 use axum::body::{Body, Bytes};
-use axum::extract::{Path, RawQuery, State};
-use axum::http::{HeaderMap, HeaderValue, header};
+use axum::extract::Path;
+use axum::http::{HeaderValue, header};
 use axum::response::{IntoResponse, Response};
 use pushdesk_hub_model::{Notification, check_channel};
 use serde_json::{Value, json};
@@ -23,7 +23,7 @@ use tokio::sync::mpsc;
 use tracing::debug;
 
 use super::ntfy::{self, Since};
-use super::{ApiError, ApiState, grant, query_pairs};
+use super::{ApiError, ApiState, Caller};
 
 /// Between keepalive events.
 const KEEPALIVE: Duration = Duration::from_secs(30);
@@ -99,47 +99,29 @@ fn control(kind: &str, channels: &[String]) -> Value {
 }
 
 /// `GET /<channels>/json`.
-pub async fn json(
-    state: State<ApiState>,
-    path: Path<String>,
-    query: RawQuery,
-    headers: HeaderMap,
-) -> Result<Response, ApiError> {
-    subscribe(state, path, query, headers, Format::Json).await
+pub(crate) async fn json(caller: Caller, channels: Path<String>) -> Result<Response, ApiError> {
+    subscribe(caller, channels, Format::Json).await
 }
 
 /// `GET /<channels>/sse`.
-pub async fn sse(
-    state: State<ApiState>,
-    path: Path<String>,
-    query: RawQuery,
-    headers: HeaderMap,
-) -> Result<Response, ApiError> {
-    subscribe(state, path, query, headers, Format::Sse).await
+pub(crate) async fn sse(caller: Caller, channels: Path<String>) -> Result<Response, ApiError> {
+    subscribe(caller, channels, Format::Sse).await
 }
 
 /// `GET /<channels>/raw`.
-pub async fn raw(
-    state: State<ApiState>,
-    path: Path<String>,
-    query: RawQuery,
-    headers: HeaderMap,
-) -> Result<Response, ApiError> {
-    subscribe(state, path, query, headers, Format::Raw).await
+pub(crate) async fn raw(caller: Caller, channels: Path<String>) -> Result<Response, ApiError> {
+    subscribe(caller, channels, Format::Raw).await
 }
 
 async fn subscribe(
-    State(state): State<ApiState>,
+    caller: Caller,
     Path(channels): Path<String>,
-    RawQuery(query): RawQuery,
-    headers: HeaderMap,
     format: Format,
 ) -> Result<Response, ApiError> {
-    let grant = grant(&state, &headers, query.as_deref())?;
     let mut names: Vec<String> = Vec::new();
     for name in channels.split(',').filter(|c| !c.is_empty()) {
         check_channel(name).map_err(|e| ApiError::bad_request(e.to_string()))?;
-        if !grant.rights.can_read(name) {
+        if !caller.grant.rights.can_read(name) {
             return Err(ApiError::forbidden(format!(
                 "this token may not read channel {name:?}"
             )));
@@ -151,15 +133,16 @@ async fn subscribe(
     if names.is_empty() {
         return Err(ApiError::bad_request("no channel named"));
     }
-    let pairs = query_pairs(query.as_deref());
     let param = |k: &str| {
-        pairs
+        caller
+            .query
             .iter()
             .find(|(key, _)| key == k)
             .map(|(_, v)| v.as_str())
     };
     let since = ntfy::parse_since(param("since"), now_ms())?;
     let poll = param("poll").is_some_and(|p| matches!(p, "1" | "true" | "yes"));
+    let state = caller.state;
     let start = match since {
         Since::New => state.hub.store.last_id().await.map_err(|e| {
             ApiError::new(axum::http::StatusCode::SERVICE_UNAVAILABLE, e.to_string())
