@@ -334,6 +334,11 @@ async fn ntfy_streams_replay_since_and_follow_live() {
         assert_eq!(got, ["c1", "o2"], "after an id");
         let (_, body) = curl(&[&poll("since=10m")]).await;
         assert_eq!(lines(body).len(), 3, "a duration");
+        let (_, body) = curl(&[&format!("{url}/ops/raw?poll=1")]).await;
+        assert_eq!(
+            body, "m\nm\n",
+            "a poll without since= returns everything kept"
+        );
         let (_, body) = curl(&[&format!("{url}/ops/raw?poll=1&since=all")]).await;
         assert_eq!(body, "m\nm\n");
         let (code, _) = curl(&[&poll("since=yesterday")]).await;

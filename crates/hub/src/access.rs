@@ -1,5 +1,6 @@
-//! Who may connect and what they may do: the browser-origin allow-list,
-//! access tokens, and [`Rights`] on channel patterns. Pure.
+//! Who may connect and what they may do: the browser-origin allow-list and
+//! [`Rights`] on channel patterns (the tokens that carry them are in
+//! [`crate::tokens`]). Pure.
 
 use pushdesk_hub_model::ALL_CHANNELS;
 use serde::{Deserialize, Serialize};
@@ -164,25 +165,6 @@ fn is_loopback(authority: &str) -> bool {
         .is_ok_and(|ip| ip.is_loopback())
 }
 
-/// Whether `given` is one of the accepted tokens (no tokens configured: anyone).
-/// Compares in time independent of where the strings differ.
-pub fn token_accepted(given: Option<&str>, tokens: &[String]) -> bool {
-    if tokens.is_empty() {
-        return true;
-    }
-    let Some(given) = given else { return false };
-    tokens.iter().fold(false, |ok, t| {
-        ok | constant_time_eq(given.as_bytes(), t.as_bytes())
-    })
-}
-
-fn constant_time_eq(a: &[u8], b: &[u8]) -> bool {
-    if a.len() != b.len() {
-        return false;
-    }
-    a.iter().zip(b).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -294,16 +276,5 @@ mod tests {
         let all = Rights::all();
         assert!(all.can_read("*") && all.can_write("x") && all.text);
         assert!(!Rights::default().can_read("default"));
-    }
-
-    #[test]
-    fn tokens() {
-        let t = vec!["s3cret".to_owned(), "other".to_owned()];
-        assert!(token_accepted(Some("s3cret"), &t));
-        assert!(token_accepted(Some("other"), &t));
-        assert!(!token_accepted(Some("s3cre"), &t));
-        assert!(!token_accepted(Some(""), &t));
-        assert!(!token_accepted(None, &t));
-        assert!(token_accepted(None, &[]));
     }
 }

@@ -7,7 +7,7 @@
 //!   process with SQLite or in Redis for several nodes.
 //! * [`handlers`]: the Socket.IO events, generic over the adapter.
 //! * [`server`]: HTTP: the embedded UI, `/health`, the origin check, TLS.
-//! * [`access`]: origin allow-list, token checks, [`Rights`](access::Rights)
+//! * [`access`]: origin allow-list, [`Rights`](access::Rights)
 //!   on channel patterns. Pure.
 //! * [`tokens`]: the credentials: `--token` and the tokens file of hashed,
 //!   scoped tokens.

@@ -5,7 +5,8 @@
 //!
 //! Each stream starts with an `open` event, then the notifications after
 //! `since=` ([`ntfy::Since`]), then live ones, in id order, each once, with
-//! a `keepalive` event every 30 s. `poll=1` sends what is kept and ends.
+//! a `keepalive` event every 30 s. `poll=1` sends what is kept (after
+//! `since=`, everything without it) and ends.
 //!
 //! A stream reads the store after its cursor whenever this node publishes
 //! (and once a second with Redis, for what other nodes publish), so it
@@ -140,8 +141,12 @@ async fn subscribe(
             .find(|(key, _)| key == k)
             .map(|(_, v)| v.as_str())
     };
-    let since = ntfy::parse_since(param("since"), now_ms())?;
     let poll = param("poll").is_some_and(|p| matches!(p, "1" | "true" | "yes"));
+    // As ntfy: a poll without `since` returns everything kept.
+    let since = match param("since") {
+        None if poll => Since::All,
+        given => ntfy::parse_since(given, now_ms())?,
+    };
     let state = caller.state;
     let start = match since {
         Since::New => state.hub.store.last_id().await.map_err(|e| {
