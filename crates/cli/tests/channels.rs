@@ -54,6 +54,24 @@ async fn pushdesk(args: &[&str]) -> (bool, String, String) {
     )
 }
 
+/// `pushdesk token add --tokens-file FILE ARGS…`: the new token.
+async fn add_token(file: &Path, args: &[&str]) -> String {
+    let f = file.to_str().expect("a UTF-8 path");
+    let mut all = vec!["token", "add", "--tokens-file", f];
+    all.extend(args);
+    let (ok, out, err) = pushdesk(&all).await;
+    assert!(ok, "{err}");
+    out.trim().to_owned()
+}
+
+/// The Python of the test venv (the seed's peers and Apprise), made on first use.
+async fn venv_python() -> std::path::PathBuf {
+    tokio::task::spawn_blocking(pushdesk_e2e::ensure_python_venv)
+        .await
+        .expect("the venv task")
+        .expect("the Python venv (tests/peers/python/requirements.txt)")
+}
+
 /// A process whose stdout is read line by line.
 struct Lined {
     _child: Child,
@@ -385,19 +403,9 @@ async fn scoped_tokens_hold_on_http_and_socketio() {
         let dir = TempDir::new("tokens").unwrap();
         let file = dir.path().join("tokens.toml");
         let f = file.to_str().unwrap();
-        let add = |args: Vec<&'static str>| {
-            let f = f.to_owned();
-            async move {
-                let mut a = vec!["token", "add", "--tokens-file", &f];
-                a.extend(args);
-                let (ok, out, err) = pushdesk(&a).await;
-                assert!(ok, "{err}");
-                out.trim().to_owned()
-            }
-        };
-        let backups = add(vec!["--name", "backups", "--read", "alerts-*", "--write", "backups"]).await;
-        let full = add(vec!["--name", "full", "--read", "*", "--write", "*", "--text"]).await;
-        let nas = add(vec!["--name", "nas", "--write", "nas"]).await;
+        let backups = add_token(&file, &["--name", "backups", "--read", "alerts-*", "--write", "backups"]).await;
+        let full = add_token(&file, &["--name", "full", "--read", "*", "--write", "*", "--text"]).await;
+        let nas = add_token(&file, &["--name", "nas", "--write", "nas"]).await;
         assert!(backups.starts_with("tk_") && backups.len() > 40);
         let stored = std::fs::read_to_string(&file).unwrap();
         assert!(!stored.contains(&backups), "the file keeps hashes only");
@@ -491,7 +499,7 @@ async fn scoped_tokens_hold_on_http_and_socketio() {
         assert_eq!(ack["ok"], true);
 
         // A token added while the hub runs works at once.
-        let late = add(vec!["--name", "late", "--write", "late"]).await;
+        let late = add_token(&file, &["--name", "late", "--write", "late"]).await;
         let (code, body) = curl(&["-H", &bearer(&late), "-d", "m", &format!("{url}/late")]).await;
         assert_eq!(code, 200, "{body}");
         let (ok, _, err) = pushdesk(&["token", "remove", "--tokens-file", f, "late"]).await;
@@ -573,27 +581,13 @@ async fn apprise_publishes_to_pushdesk_as_to_ntfy_and_gotify() {
     bounded(async {
         // Apprise (PyPI), which 100+ tools use to notify, speaking its own
         // ntfy and Gotify plugins to our hub.
-        let python = tokio::task::spawn_blocking(pushdesk_e2e::ensure_python_venv)
-            .await
-            .unwrap()
-            .expect("the Python venv with Apprise");
-        let apprise = python.with_file_name("apprise");
+        let apprise = venv_python().await.with_file_name("apprise");
         let dir = TempDir::new("apprise").unwrap();
         let file = dir.path().join("tokens.toml");
         let f = file.to_str().unwrap();
-        let token = |args: &'static [&'static str]| {
-            let f = f.to_owned();
-            async move {
-                let mut a = vec!["token", "add", "--tokens-file", &f];
-                a.extend(args);
-                let (ok, out, err) = pushdesk(&a).await;
-                assert!(ok, "{err}");
-                out.trim().to_owned()
-            }
-        };
-        let ops = token(&["--name", "ops", "--write", "ops"]).await;
-        let nas = token(&["--name", "nas", "--write", "nas"]).await;
-        let reader = token(&["--name", "reader", "--read", "*"]).await;
+        let ops = add_token(&file, &["--name", "ops", "--write", "ops"]).await;
+        let nas = add_token(&file, &["--name", "nas", "--write", "nas"]).await;
+        let reader = add_token(&file, &["--name", "reader", "--read", "*"]).await;
         let hub = hub(&dir, &["--tokens-file", f]).await;
         let host = format!("127.0.0.1:{}", hub.port());
         let (_c, _s, mut e) = socket(
@@ -653,19 +647,7 @@ async fn a_scoped_token_is_rate_limited_as_one_sender_over_http_and_socketio() {
         let dir = TempDir::new("limits").unwrap();
         let file = dir.path().join("tokens.toml");
         let f = file.to_str().unwrap();
-        let (ok, out, err) = pushdesk(&[
-            "token",
-            "add",
-            "--tokens-file",
-            f,
-            "--name",
-            "cron",
-            "--write",
-            "*",
-        ])
-        .await;
-        assert!(ok, "{err}");
-        let cron = out.trim().to_owned();
+        let cron = add_token(&file, &["--name", "cron", "--write", "*"]).await;
         let hub = hub(
             &dir,
             &[
@@ -701,10 +683,7 @@ async fn a_scoped_token_is_rate_limited_as_one_sender_over_http_and_socketio() {
 #[tokio::test]
 async fn a_flask_style_python_client_still_hears_the_default_channel_only() {
     bounded(async {
-        let python = tokio::task::spawn_blocking(pushdesk_e2e::ensure_python_venv)
-            .await
-            .unwrap()
-            .expect("the Python venv");
+        let python = venv_python().await;
         let dir = TempDir::new("py-client").unwrap();
         let hub = hub(&dir, &[]).await;
         let url = hub.url();
