@@ -41,6 +41,16 @@ pub const SUBSCRIBE: &str = "subscribe";
 /// (acked with `{ok, channels}`).
 pub const UNSUBSCRIBE: &str = "unsubscribe";
 
+/// Extension, both ways: one binary argument, a Yjs sync protocol message
+/// (`y-protocols/sync` framing) of the shared text's CRDT document. Only
+/// sockets whose handshake says [`TEXT_MODE_YJS`] in `auth.text` get it;
+/// they get no `text_update`. Acked `{ok}` / `{ok:false, error}` when asked.
+pub const TEXT_SYNC: &str = "text_sync";
+
+/// `auth.text` of a client that syncs the text as a Yjs document over
+/// [`TEXT_SYNC`]; `welcome.text` of a hub that can.
+pub const TEXT_MODE_YJS: &str = "yjs";
+
 /// The seed's events, in the order of the design's wire table.
 pub const SEED_EVENTS: [&str; 5] = [
     COUNT_UPDATE,

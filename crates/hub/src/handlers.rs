@@ -4,7 +4,10 @@
 //! Seed events, with the seed's semantics: `count_update` to everyone on
 //! every connect and disconnect, `text_update` to a new client, the text
 //! from `text_update_request` to everyone but the sender, and
-//! `send_notification_request` → `send_notification` to everyone.
+//! `send_notification_request` → `send_notification` to everyone. The
+//! shared text is a CRDT document ([`crate::text`]): a seed client's
+//! full-text write is merged, and clients that say `auth.text = "yjs"`
+//! sync it incrementally over `text_sync`.
 //! Extensions: notifications get an id and a timestamp and are kept for
 //! replay; requests are acknowledged (`{ok, id}` / `{ok:false, error}`);
 //! `welcome {last_id, channels, rights}` tells a client where the history
@@ -37,6 +40,7 @@ use crate::config::Limits;
 use crate::ratelimit::{KeyedBuckets, TokenBucket};
 use crate::store::Store;
 use crate::subscription::{self, Subscription};
+use crate::text::{Out, TextHub};
 use crate::tokens::{Credentials, Grant};
 
 /// The room of the sockets that follow `channel` (or, for `*`, every
@@ -60,9 +64,8 @@ pub struct HubState {
     /// Serializes "store + broadcast" against "replay + join", so a
     /// reconnecting client sees every notification exactly once, in order.
     pub publish_lock: tokio::sync::Mutex<()>,
-    /// Serializes "store the text + broadcast it", so the stored text is
-    /// the one broadcast last.
-    pub text_lock: tokio::sync::Mutex<()>,
+    /// The shared text's document and the sockets sharing it.
+    pub text: Arc<TextHub>,
     /// The id of the newest notification this node published: wakes the
     /// HTTP subscribers' streams.
     pub published: tokio::sync::watch::Sender<u64>,
@@ -72,13 +75,18 @@ pub struct HubState {
 
 impl HubState {
     /// A hub's shared state over `store`.
-    pub fn new(store: Store, credentials: Arc<Credentials>, limits: Limits) -> Self {
+    pub fn new(
+        store: Store,
+        text: Arc<TextHub>,
+        credentials: Arc<Credentials>,
+        limits: Limits,
+    ) -> Self {
         Self {
+            text,
             store,
             credentials,
             per_token: KeyedBuckets::new(limits.notify_burst, limits.notify_per_sec),
             publish_lock: tokio::sync::Mutex::new(()),
-            text_lock: tokio::sync::Mutex::new(()),
             published: tokio::sync::watch::Sender::new(0),
             limits,
         }
@@ -94,6 +102,8 @@ impl HubState {
 struct Session {
     grant: Arc<Grant>,
     channels: Mutex<Subscription>,
+    /// Syncs the text as a Yjs document (`auth.text = "yjs"`).
+    yjs: bool,
 }
 
 impl Session {
@@ -137,9 +147,11 @@ pub fn register<A: Adapter + DefinedAdapter>(io: &SocketIo<A>, state: Arc<HubSta
                 other => other.to_string(),
             })?;
             let channels = subscription::initial(auth.get("channels"), &grant.rights)?;
+            let yjs = auth.get("text").and_then(Value::as_str) == Some(events::TEXT_MODE_YJS);
             s.extensions.insert(Arc::new(Session {
                 grant,
                 channels: Mutex::new(channels),
+                yjs,
             }));
             install(&s, &io, &state);
             Ok::<(), String>(())
@@ -166,7 +178,8 @@ fn install<A: Adapter>(s: &SocketRef<A>, io: &SocketIo<A>, state: &Arc<HubState>
     let presence = Arc::new(Mutex::new(Presence::Pending));
     s.extensions.insert(presence.clone());
     let st = state.clone();
-    s.on_disconnect(move |io: SocketIo<A>| async move {
+    s.on_disconnect(move |s: SocketRef<A>, io: SocketIo<A>| async move {
+        st.text.leave(s.id.as_str());
         let was_counted = {
             let mut p = presence.lock().unwrap_or_else(PoisonError::into_inner);
             std::mem::replace(&mut *p, Presence::Gone) == Presence::Counted
@@ -222,16 +235,10 @@ async fn greet<A: Adapter>(
         }
         Err(e) => warn!(error = %e, "user count unavailable"),
     }
-    let text = state.store.text().await.unwrap_or_else(|e| {
-        warn!(error = %e, "shared text unavailable");
-        String::new()
-    });
-    let _ = s.emit(events::TEXT_UPDATE, &json!({ "text": text }));
-
-    // Replay what a returning client missed, then let it hear live ones.
     let Some(session) = s.extensions.get::<Arc<Session>>() else {
         return;
     };
+    // Replay what a returning client missed, then let it hear live ones.
     let channels = session.channels();
     let last_seen = auth.get("last_id").and_then(Value::as_u64);
     let _guard = state.publish_lock.lock().await;
@@ -243,8 +250,29 @@ async fn greet<A: Adapter>(
             "version": env!("CARGO_PKG_VERSION"),
             "channels": channels.names(),
             "rights": session.grant.rights,
+            "text": events::TEXT_MODE_YJS,
         }),
     );
+    // The text, after the welcome that says how it is synced: a Yjs peer
+    // gets the hub's step 1, a seed peer the text.
+    let sink = s.clone();
+    state.text.join(
+        s.id.as_str(),
+        session.yjs,
+        Box::new(move |out| match out {
+            Out::Sync(message) => {
+                let _ = sink.emit(events::TEXT_SYNC, &message);
+            }
+            Out::Text(text) => {
+                let _ = sink.emit(events::TEXT_UPDATE, &json!({ "text": text }));
+            }
+        }),
+    );
+    if !s.connected() {
+        // Gone while greeted: its disconnect may have run before the join.
+        state.text.leave(s.id.as_str());
+    }
+
     if let Some(after) = last_seen {
         replay(&s, &state, after, &channels).await;
     }
@@ -317,11 +345,11 @@ struct Work<A: Adapter> {
     ack: AckSender<A>,
 }
 
-/// The newest shared text a connection asked for and not yet applied, with
-/// the acks waiting on it. Text is last-write-wins state: a burst of updates
-/// (the seed page sends one per `input` and per `keyup`) collapses into the
-/// newest, applied at the paced rate, so the final text is never lost and
-/// memory stays bounded.
+/// The newest shared text a seed connection wrote and the hub has not yet
+/// merged, with the acks waiting on it. A burst of writes (the seed page
+/// sends one per `input` and per `keyup`) collapses into the newest, merged
+/// at the paced rate: each write is the client's whole text, so the newest
+/// holds every change of the ones it replaces, and memory stays bounded.
 struct PendingText<A: Adapter> {
     text: String,
     acks: Vec<AckSender<A>>,
@@ -330,7 +358,7 @@ struct PendingText<A: Adapter> {
 /// Most acks held for superseded text updates; older ones are answered at once.
 const MAX_WAITING_TEXT_ACKS: usize = 32;
 
-/// Applies one connection's text updates in order, newest wins, paced by its bucket.
+/// Merges one seed connection's text writes in order, paced by its bucket.
 async fn apply_text<A: Adapter>(
     slot: Arc<Mutex<Option<PendingText<A>>>>,
     wake: Arc<tokio::sync::Notify>,
@@ -367,25 +395,24 @@ async fn apply_text<A: Adapter>(
                 pending.acks.extend(newer.acks);
             }
         }
-        let result = {
-            // One writer at a time hub-wide: what is stored is what was broadcast last.
-            let _guard = state.text_lock.lock().await;
-            match state.store.set_text(&pending.text).await {
-                Ok(()) => {
-                    let _ = s
-                        .broadcast()
-                        .emit(events::TEXT_UPDATE, &json!({ "text": pending.text }))
-                        .await;
-                    Ack::ok()
-                }
-                Err(e) => {
-                    warn!(error = %e, "storing the shared text failed");
-                    Ack::rejected("the hub could not store the text")
-                }
-            }
+        let result = match state.text.seed_write(s.id.as_str(), &pending.text) {
+            Ok(None) => Ack::ok(),
+            Ok(Some(update)) => stored(&state, update).await,
+            Err(e) => Ack::rejected(e.to_string()),
         };
         for ack in pending.acks {
             reply(ack, &result);
+        }
+    }
+}
+
+/// Stores a text update the document took; the ack says whether it was stored.
+async fn stored(state: &HubState, update: Vec<u8>) -> Ack {
+    match state.text.store_update(update).await {
+        Ok(()) => Ack::ok(),
+        Err(e) => {
+            warn!(error = %e, "storing the shared text failed");
+            Ack::rejected("the hub could not store the text (the others have it)")
         }
     }
 }
@@ -490,6 +517,48 @@ fn register_events<A: Adapter>(
                 }
             }
             std::future::ready(())
+        },
+    );
+
+    let (c, st_text) = (conn.clone(), state.clone());
+    s.on(
+        events::TEXT_SYNC,
+        move |s: SocketRef<A>, Data(message): Data<bytes::Bytes>, ack: AckSender<A>| {
+            let state = st_text.clone();
+            let may = s
+                .extensions
+                .get::<Arc<Session>>()
+                .is_some_and(|session| session.grant.rights.text);
+            // A refused update would be lost to the hub while the client
+            // keeps it, so a client over its rate is disconnected instead:
+            // it reconnects and the handshake brings the hub what it lacks.
+            let outcome = if take(&c, |c| &mut c.text) {
+                Some(state.text.sync(s.id.as_str(), &message, may))
+            } else {
+                None
+            };
+            async move {
+                match outcome {
+                    None => {
+                        debug!(sid = %s.id, "too many text_sync messages: disconnecting");
+                        let _ = s.disconnect();
+                    }
+                    Some(Ok(synced)) => {
+                        for reply in &synced.replies {
+                            let _ = s.emit(events::TEXT_SYNC, reply);
+                        }
+                        let result = match synced.update {
+                            Some(update) => stored(&state, update).await,
+                            None => Ack::ok(),
+                        };
+                        reply(ack, &result);
+                    }
+                    Some(Err(refused)) => {
+                        debug!(sid = %s.id, error = %refused, "text_sync refused");
+                        reply(ack, &Ack::rejected(refused.to_string()));
+                    }
+                }
+            }
         },
     );
 

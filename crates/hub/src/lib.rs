@@ -12,6 +12,8 @@
 //! * [`tokens`]: the credentials: `--token` and the tokens file of hashed,
 //!   scoped tokens.
 //! * [`subscription`]: which channels a socket follows. Pure.
+//! * [`text`]: the shared text's CRDT document on this node, the sockets
+//!   sharing it (Yjs peers and seed peers with shadows), its storage.
 //! * [`http`]: publishing and subscribing over plain HTTP: the native API,
 //!   ntfy's and Gotify's.
 //! * [`ratelimit`]: the per-connection token bucket. Pure.
@@ -28,6 +30,7 @@ pub mod ratelimit;
 pub mod server;
 pub mod store;
 pub mod subscription;
+pub mod text;
 pub mod tokens;
 
 pub use config::{HubConfig, Limits};

@@ -110,8 +110,12 @@ pub async fn start(config: HubConfig) -> Result<RunningHub, HubError> {
         &config.tokens,
         config.tokens_file.clone(),
     )?);
+    let text =
+        crate::text::TextHub::load(store.clone(), pushdesk_hub_model::limits::MAX_TEXT_BYTES)
+            .await?;
     let hub = Arc::new(HubState::new(
         store.clone(),
+        text,
         credentials,
         config.limits.clone(),
     ));

@@ -458,3 +458,53 @@ async fn a_restarted_node_continues_the_shared_history() {
     })
     .await;
 }
+
+#[tokio::test]
+async fn the_text_document_syncs_between_nodes_and_compacts() {
+    use pushdesk_hub::text::{COMPACT_EVERY, TextHub};
+    use pushdesk_text::{SharedText, SyncMessage};
+    bounded(async {
+        let redis = RedisServer::start().await.unwrap();
+        let (a, b) = two_nodes(&redis, "t9:", Retention::default()).await;
+        let hub_a = TextHub::load(a.clone(), 64 * 1024).await.unwrap();
+        let hub_b = TextHub::load(b.clone(), 64 * 1024).await.unwrap();
+        let mut client = SharedText::new();
+        for i in 0..COMPACT_EVERY + 20 {
+            let update = client.set(&format!("edit {i}"));
+            let message = SyncMessage::Update(update).encode().unwrap();
+            let hub = if i % 2 == 0 { &hub_a } else { &hub_b };
+            let synced = hub.sync("c", &message, true).unwrap();
+            hub.store_update(synced.update.unwrap()).await.unwrap();
+        }
+        let want = client.text();
+        // Each node hears the other's through the stream.
+        for hub in [&hub_a, &hub_b] {
+            let deadline = tokio::time::Instant::now() + Duration::from_secs(10);
+            while hub.text() != want {
+                assert!(
+                    tokio::time::Instant::now() < deadline,
+                    "{} != {want}",
+                    hub.text()
+                );
+                tokio::time::sleep(Duration::from_millis(20)).await;
+            }
+        }
+        hub_a.compact().await;
+        assert_eq!(
+            redis
+                .command(&["HEXISTS", "t9:text:snap", "mark"])
+                .await
+                .unwrap(),
+            ":1"
+        );
+        let (log, _) = a.text_log().await.unwrap();
+        assert!(
+            log.len() < 50,
+            "{} updates to load after the snapshot",
+            log.len()
+        );
+        let fresh = TextHub::load(b.clone(), 64 * 1024).await.unwrap();
+        assert_eq!(fresh.text(), want);
+    })
+    .await;
+}

@@ -108,11 +108,21 @@ pub fn answer(
         }
         SyncMessage::Step2(update) | SyncMessage::Update(update) => {
             if !may_edit {
-                return Err(Refused::NoRight);
+                // A reader's step 2 that brings nothing new (it has edited
+                // nothing) is fine; anything else is an edit.
+                let mut trial = doc.fork();
+                let _ = trial.apply(update);
+                if trial.state_vector() != doc.state_vector() || trial.text() != doc.text() {
+                    return Err(Refused::NoRight);
+                }
+                return Ok(Answer::default());
             }
             let before = doc.state_vector();
             let changed = doc.apply_within(update, max_bytes).map_err(Refused::Bad)?;
-            let grew = changed || doc.state_vector() != before;
+            // An update that waits for one this replica lacks (a client that
+            // moved from another node faster than the nodes synced) changes
+            // nothing yet, but must still be passed on and stored.
+            let grew = changed || doc.state_vector() != before || doc.has_missing_updates();
             Ok(Answer {
                 replies: Vec::new(),
                 update: grew.then(|| update.clone()),
@@ -191,6 +201,12 @@ mod tests {
         assert_eq!(
             answer(&mut doc, &SyncMessage::Update(update.clone()), false, MAX),
             Err(Refused::NoRight)
+        );
+        // A reader's empty step 2 is no edit.
+        let empty = SharedText::new().diff(&doc.state_vector()).expect("diff");
+        assert_eq!(
+            answer(&mut doc, &SyncMessage::Step2(empty), false, MAX),
+            Ok(Answer::default())
         );
         assert!(matches!(
             answer(&mut doc, &SyncMessage::Update(vec![9, 9, 9]), true, MAX),

@@ -75,6 +75,16 @@ impl Default for Retention {
     }
 }
 
+/// Where a stored text update sits: compaction replaces everything up to
+/// a mark with a snapshot.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum TextMark {
+    /// A row of the local store (0: none).
+    Seq(i64),
+    /// A Redis stream entry id (`0-0`: none).
+    Stream(String),
+}
+
 /// The hub's store: user count, shared text, notification history.
 ///
 /// Cheap to clone (an [`Arc`] inside); clones share everything. See the
@@ -260,6 +270,47 @@ impl Store {
         match &self.backend {
             Backend::Local(s) => s.set_text(text).await,
             Backend::Redis(s) => s.set_text(text).await,
+        }
+    }
+
+    /// The shared text's document as stored: a snapshot, then the updates
+    /// after it (empty before the first edit), and the mark of the last.
+    pub async fn text_log(&self) -> Result<(Vec<Vec<u8>>, TextMark), StoreError> {
+        match &self.backend {
+            Backend::Local(s) => s.text_log().await,
+            Backend::Redis(s) => s.text_log().await,
+        }
+    }
+
+    /// Stores one update of the shared text's document, and the text it
+    /// now shows (what [`Store::text`] returns); with Redis, every node
+    /// hears of it (see [`Store::watch_text`]).
+    pub async fn append_text(&self, update: Vec<u8>, text: String) -> Result<TextMark, StoreError> {
+        match &self.backend {
+            Backend::Local(s) => s.append_text(update, text).await,
+            Backend::Redis(s) => s.append_text(update, text).await,
+        }
+    }
+
+    /// Replaces the stored updates up to `upto` with `snapshot`, a document
+    /// that holds all of them, so the store stays proportional to the text.
+    pub async fn compact_text(&self, upto: TextMark, snapshot: Vec<u8>) -> Result<(), StoreError> {
+        match &self.backend {
+            Backend::Local(s) => s.compact_text(upto, snapshot).await,
+            Backend::Redis(s) => s.compact_text(upto, snapshot).await,
+        }
+    }
+
+    /// With Redis: the updates other nodes (and this one) store after
+    /// `after`, as they come, with their marks; `None` for the local store,
+    /// where this process is the only writer.
+    pub fn watch_text(
+        &self,
+        after: TextMark,
+    ) -> Option<tokio::sync::mpsc::Receiver<(Vec<u8>, TextMark)>> {
+        match &self.backend {
+            Backend::Local(_) => None,
+            Backend::Redis(s) => Some(s.watch_text(after)),
         }
     }
 

@@ -21,7 +21,7 @@ use redis::{Client, IntoConnectionInfo as _, ProtocolVersion, Script};
 use tokio::task::AbortHandle;
 
 use super::error::redact_url;
-use super::{Retention, StoreError};
+use super::{Retention, StoreError, TextMark};
 
 /// Options of the Redis backend ([`Store::open_redis_with`](super::Store::open_redis_with)).
 ///
@@ -35,7 +35,9 @@ use super::{Retention, StoreError};
 /// | `P` `next_id` | string (integer) | the last notification id handed out (`INCR`) |
 /// | `P` `history` | sorted set | score: id; member: the notification's JSON (starting `{"id":N,`) |
 /// | `P` `history:ts` | sorted set | score: timestamp (Unix ms); member: id, for pruning by age |
-/// | `P` `text` | string | the shared text |
+/// | `P` `text` | string | the shared text, as plain text |
+/// | `P` `text:log` | stream | the shared text's document: one Yjs update per entry (field `u`) |
+/// | `P` `text:snap` | hash | `mark`: the last log entry folded in; `data`: the document up to it, compacted |
 /// | `P` `nodes` | set | ids of the nodes that may be counting users |
 /// | `P` `node:` ID | string (integer), TTL [`node_ttl`](Self::node_ttl) | users connected to node ID |
 /// | `P` `node_seq` | string (integer) | the last node id handed out (`INCR` when a store opens) |
@@ -175,6 +177,49 @@ return total
     )
 });
 
+/// One stream entry as Redis returns it: its id and its fields, name then value.
+type StreamEntry = (String, Vec<Vec<u8>>);
+
+/// `XREAD`'s reply: per stream, its name and the entries (nil on a timeout).
+type XReadReply = Option<Vec<(String, Vec<StreamEntry>)>>;
+
+/// A stream id before every entry.
+const NO_ENTRY: &str = "0-0";
+
+/// The update in a text log entry's fields (`u`, the update).
+fn entry_update(fields: Vec<Vec<u8>>) -> Option<Vec<u8>> {
+    let mut fields = fields.into_iter();
+    while let (Some(name), Some(value)) = (fields.next(), fields.next()) {
+        if name == b"u" {
+            return Some(value);
+        }
+    }
+    None
+}
+
+/// Replaces the text snapshot (`KEYS[1]`) with `ARGV[2]` folded up to log
+/// entry `ARGV[1]`, unless the stored one is as new; trims the log
+/// (`KEYS[2]`) before `ARGV[3]`, but never past the snapshot.
+static COMPACT_TEXT: LazyLock<Script> = LazyLock::new(|| {
+    Script::new(
+        r#"
+local function before(a, b)
+  local am, as = string.match(a, '^(%d+)-(%d+)$')
+  local bm, bs = string.match(b, '^(%d+)-(%d+)$')
+  am, as, bm, bs = tonumber(am), tonumber(as), tonumber(bm), tonumber(bs)
+  return am < bm or (am == bm and as < bs)
+end
+local current = redis.call('HGET', KEYS[1], 'mark')
+if current and not before(current, ARGV[1]) then return 0 end
+redis.call('HSET', KEYS[1], 'mark', ARGV[1], 'data', ARGV[2])
+local trim = ARGV[3]
+if before(ARGV[1], trim) then trim = ARGV[1] end
+redis.call('XTRIM', KEYS[2], 'MINID', trim)
+return 1
+"#,
+    )
+});
+
 /// The keys, prefix applied.
 #[derive(Debug)]
 struct Keys {
@@ -182,6 +227,8 @@ struct Keys {
     history: String,
     history_ts: String,
     text: String,
+    text_log: String,
+    text_snap: String,
     nodes: String,
     node_prefix: String,
     node_seq: String,
@@ -195,6 +242,8 @@ impl Keys {
             history: key("history"),
             history_ts: key("history:ts"),
             text: key("text"),
+            text_log: key("text:log"),
+            text_snap: key("text:snap"),
             nodes: key("nodes"),
             node_prefix: key("node:"),
             node_seq: key("node_seq"),
@@ -550,6 +599,149 @@ impl RedisStore {
             .query_async::<()>(&mut self.conn.clone())
             .await?;
         Ok(())
+    }
+
+    pub(crate) async fn text_log(&self) -> Result<(Vec<Vec<u8>>, TextMark), StoreError> {
+        let mut conn = self.conn.clone();
+        let (mark, snapshot): (Option<String>, Option<Vec<u8>>) = redis::cmd("HMGET")
+            .arg(&self.keys.text_snap)
+            .arg("mark")
+            .arg("data")
+            .query_async(&mut conn)
+            .await?;
+        let mut mark = mark.unwrap_or_else(|| NO_ENTRY.to_owned());
+        let mut updates: Vec<Vec<u8>> = snapshot.into_iter().collect();
+        loop {
+            let entries: Vec<StreamEntry> = redis::cmd("XRANGE")
+                .arg(&self.keys.text_log)
+                .arg(format!("({mark}"))
+                .arg("+")
+                .arg("COUNT")
+                .arg(BATCH)
+                .query_async(&mut conn)
+                .await?;
+            let Some((last, _)) = entries.last() else {
+                break;
+            };
+            mark = last.clone();
+            updates.extend(
+                entries
+                    .into_iter()
+                    .filter_map(|(_, fields)| entry_update(fields)),
+            );
+        }
+        Ok((updates, TextMark::Stream(mark)))
+    }
+
+    pub(crate) async fn append_text(
+        &self,
+        update: Vec<u8>,
+        text: String,
+    ) -> Result<TextMark, StoreError> {
+        let (id,): (String,) = redis::pipe()
+            .atomic()
+            .cmd("XADD")
+            .arg(&self.keys.text_log)
+            .arg("*")
+            .arg("u")
+            .arg(update)
+            .cmd("SET")
+            .arg(&self.keys.text)
+            .arg(text)
+            .ignore()
+            .query_async(&mut self.conn.clone())
+            .await?;
+        Ok(TextMark::Stream(id))
+    }
+
+    pub(crate) async fn compact_text(
+        &self,
+        upto: TextMark,
+        snapshot: Vec<u8>,
+    ) -> Result<(), StoreError> {
+        let TextMark::Stream(upto) = upto else {
+            return Ok(());
+        };
+        // Entries stay a minute past the snapshot, for a node still reading them.
+        let keep_from = super::unix_now_ms().saturating_sub(60_000);
+        COMPACT_TEXT
+            .key(&self.keys.text_snap)
+            .key(&self.keys.text_log)
+            .arg(&upto)
+            .arg(snapshot)
+            .arg(format!("{keep_from}-0"))
+            .invoke_async::<i64>(&mut self.conn.clone())
+            .await?;
+        Ok(())
+    }
+
+    /// Reads the log after `after` on a connection of its own (`XREAD
+    /// BLOCK`), reconnecting after errors, until the receiver is dropped.
+    pub(crate) fn watch_text(
+        &self,
+        after: TextMark,
+    ) -> tokio::sync::mpsc::Receiver<(Vec<u8>, TextMark)> {
+        let (tx, rx) = tokio::sync::mpsc::channel(256);
+        let client = self.client.clone();
+        let key = self.keys.text_log.clone();
+        let mut mark = match after {
+            TextMark::Stream(id) => id,
+            TextMark::Seq(_) => NO_ENTRY.to_owned(),
+        };
+        tokio::spawn(async move {
+            let config = redis::AsyncConnectionConfig::new()
+                .set_connection_timeout(Some(Duration::from_secs(5)))
+                .set_response_timeout(Some(Duration::from_secs(15)));
+            let mut conn = None;
+            while !tx.is_closed() {
+                let c = match &mut conn {
+                    Some(c) => c,
+                    None => match client
+                        .get_multiplexed_async_connection_with_config(&config)
+                        .await
+                    {
+                        Ok(c) => conn.insert(c),
+                        Err(e) => {
+                            tracing::warn!(error = %e, "shared text: cannot reach Redis to follow other nodes' edits");
+                            tokio::time::sleep(Duration::from_secs(1)).await;
+                            continue;
+                        }
+                    },
+                };
+                let read: Result<XReadReply, _> = redis::cmd("XREAD")
+                    .arg("COUNT")
+                    .arg(BATCH)
+                    .arg("BLOCK")
+                    .arg(5_000)
+                    .arg("STREAMS")
+                    .arg(&key)
+                    .arg(&mark)
+                    .query_async(c)
+                    .await;
+                match read {
+                    Ok(streams) => {
+                        for (id, fields) in streams
+                            .into_iter()
+                            .flatten()
+                            .flat_map(|(_, entries)| entries)
+                        {
+                            mark = id.clone();
+                            if let Some(update) = entry_update(fields)
+                                && tx.send((update, TextMark::Stream(id))).await.is_err()
+                            {
+                                return;
+                            }
+                        }
+                    }
+                    Err(e) => {
+                        tracing::warn!(error = %e, "shared text: reading other nodes' edits failed; retrying");
+                        conn = None;
+                        tokio::time::sleep(Duration::from_secs(1)).await;
+                    }
+                }
+            }
+        });
+        rx
     }
 
     pub(crate) async fn prune(&self, now_ms: u64) -> Result<u64, StoreError> {

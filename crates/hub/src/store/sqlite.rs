@@ -9,7 +9,11 @@
 //! * `notifications(id INTEGER PRIMARY KEY, timestamp, json, channel)`: the
 //!   history, each notification as the JSON it was stored as, indexed by
 //!   timestamp for pruning by age and by channel for replay per
-//!   subscription (version 2 added `channel`; older rows are `default`).
+//!   subscription (version 2 added `channel`; older rows are `default`);
+//! * `text_updates(seq INTEGER PRIMARY KEY, data BLOB)` (version 3): the
+//!   shared text as a Yjs document, a snapshot then the updates after it,
+//!   in order. `state.text` keeps the plain text beside it, readable with
+//!   `sqlite3` and by older builds.
 //!
 //! One [`rusqlite::Connection`] behind a [`std::sync::Mutex`]; every call
 //! runs on tokio's blocking pool ([`tokio::task::spawn_blocking`]). Each
@@ -27,13 +31,13 @@ use std::time::Duration;
 use pushdesk_hub_model::Notification;
 use rusqlite::{Connection, TransactionBehavior, params};
 
-use super::{Retention, StoreError};
+use super::{Retention, StoreError, TextMark};
 
 /// The database's file name inside the data directory.
 pub(crate) const DB_FILE: &str = "pushdesk.sqlite3";
 
 /// The schema this build writes (`PRAGMA user_version`).
-const SCHEMA_VERSION: i64 = 2;
+const SCHEMA_VERSION: i64 = 3;
 
 /// Version 1 of the schema.
 const SCHEMA_V1: &str = "
@@ -57,6 +61,15 @@ const SCHEMA_V2: &str = "
 ALTER TABLE notifications ADD COLUMN channel TEXT NOT NULL DEFAULT 'default';
 CREATE INDEX IF NOT EXISTS notifications_channel ON notifications (channel, id);
 PRAGMA user_version = 2;
+";
+
+/// Version 3: the shared text as a CRDT document.
+const SCHEMA_V3: &str = "
+CREATE TABLE IF NOT EXISTS text_updates (
+    seq  INTEGER PRIMARY KEY,
+    data BLOB    NOT NULL
+);
+PRAGMA user_version = 3;
 ";
 
 /// `channels` as the JSON array the queries take (`NULL`: every channel).
@@ -170,7 +183,7 @@ fn migrate(conn: &mut Connection, path: &Path) -> Result<(), StoreError> {
             known: SCHEMA_VERSION,
         });
     }
-    for (from, schema) in [(1, SCHEMA_V1), (2, SCHEMA_V2)] {
+    for (from, schema) in [(1, SCHEMA_V1), (2, SCHEMA_V2), (3, SCHEMA_V3)] {
         if version < from {
             let tx = conn
                 .transaction_with_behavior(TransactionBehavior::Immediate)
@@ -352,6 +365,63 @@ impl LocalStore {
             // Still under the connection lock: memory and disk change in
             // the same order.
             *shared.text.write().unwrap_or_else(PoisonError::into_inner) = text;
+            Ok(())
+        })
+        .await
+    }
+
+    /// The stored document: a snapshot, then the updates after it.
+    pub(crate) async fn text_log(&self) -> Result<(Vec<Vec<u8>>, TextMark), StoreError> {
+        self.with_conn(|conn, _| {
+            let mut stmt =
+                conn.prepare_cached("SELECT seq, data FROM text_updates ORDER BY seq")?;
+            let rows = stmt
+                .query_map([], |r| Ok((r.get::<_, i64>(0)?, r.get::<_, Vec<u8>>(1)?)))?
+                .collect::<Result<Vec<_>, _>>()?;
+            let mark = rows.last().map_or(0, |(seq, _)| *seq);
+            Ok((
+                rows.into_iter().map(|(_, data)| data).collect(),
+                TextMark::Seq(mark),
+            ))
+        })
+        .await
+    }
+
+    /// Stores one update of the document and the text it now shows, in one transaction.
+    pub(crate) async fn append_text(
+        &self,
+        update: Vec<u8>,
+        text: String,
+    ) -> Result<TextMark, StoreError> {
+        self.with_conn(move |conn, shared| {
+            let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
+            tx.execute("INSERT INTO text_updates (data) VALUES (?1)", [&update])?;
+            let seq = tx.last_insert_rowid();
+            tx.execute("UPDATE state SET text = ?1 WHERE id = 1", [&text])?;
+            tx.commit()?;
+            *shared.text.write().unwrap_or_else(PoisonError::into_inner) = text;
+            Ok(TextMark::Seq(seq))
+        })
+        .await
+    }
+
+    /// Replaces the updates up to `upto` with `snapshot`, which holds them all.
+    pub(crate) async fn compact_text(
+        &self,
+        upto: TextMark,
+        snapshot: Vec<u8>,
+    ) -> Result<(), StoreError> {
+        let TextMark::Seq(upto) = upto else {
+            return Ok(());
+        };
+        self.with_conn(move |conn, _| {
+            let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
+            tx.execute("DELETE FROM text_updates WHERE seq <= ?1", [upto])?;
+            tx.execute(
+                "INSERT INTO text_updates (seq, data) VALUES (?1, ?2)",
+                params![upto, snapshot],
+            )?;
+            tx.commit()?;
             Ok(())
         })
         .await
@@ -876,7 +946,8 @@ mod tests {
         );
         {
             let conn = Connection::open(dir.0.join(DB_FILE)).unwrap();
-            conn.pragma_update(None, "user_version", 3).unwrap();
+            conn.pragma_update(None, "user_version", SCHEMA_VERSION + 1)
+                .unwrap();
         }
         let err = Store::open_local(&dir.0, Retention::default())
             .await
@@ -885,8 +956,8 @@ mod tests {
             matches!(
                 err,
                 StoreError::SchemaTooNew {
-                    found: 3,
-                    known: 2,
+                    found: 4,
+                    known: 3,
                     ..
                 }
             ),

@@ -1,0 +1,376 @@
+//! The shared text as a CRDT, end to end: the real `pushdesk serve`, Yjs
+//! peers (our Socket.IO client holding a `pushdesk-text` document, speaking
+//! the Yjs sync protocol over `text_sync`, as the web UI's Yjs does) and
+//! seed peers (plain `text_update_request {text}` writers, as the seed's page
+//! and Flask clients are). Concurrent edits merge; the document survives a
+//! restart; only tokens with the text right edit; two nodes over a real
+//! Redis merge too.
+#![allow(clippy::unwrap_used, clippy::expect_used)] // test code: a panic is the failure report
+
+use std::path::Path;
+use std::time::Duration;
+
+use pushdesk_e2e::{HubProcess, RedisServer, TempDir};
+use pushdesk_socketio::{
+    Bytes, Client, ClientBuilder, Events, Payload, ReconnectPolicy, Socket, SocketEvent, Value,
+    json, placeholder,
+};
+use pushdesk_text::{SharedText, SyncMessage, answer};
+
+const WAIT: Duration = Duration::from_secs(15);
+const BIN: &str = env!("CARGO_BIN_EXE_pushdesk");
+const MAX: usize = 64 * 1024;
+
+async fn bounded<F: std::future::Future<Output = ()>>(f: F) {
+    tokio::time::timeout(Duration::from_secs(120), f)
+        .await
+        .expect("test within 120 s");
+}
+
+async fn hub(dir: &TempDir, extra: &[&str]) -> HubProcess {
+    HubProcess::start(Path::new(BIN), dir.path(), extra)
+        .await
+        .expect("hub starts")
+}
+
+fn fast() -> ReconnectPolicy {
+    ReconnectPolicy {
+        delay: Duration::from_millis(100),
+        delay_max: Duration::from_millis(300),
+        ..Default::default()
+    }
+}
+
+async fn next(e: &mut Events) -> SocketEvent {
+    tokio::time::timeout(WAIT, e.next())
+        .await
+        .expect("an event in time")
+        .expect("client running")
+}
+
+/// A Yjs peer: a document synced with the hub over `text_sync`.
+struct YPeer {
+    _client: Client,
+    socket: Socket,
+    events: Events,
+    doc: SharedText,
+    welcome: Value,
+}
+
+impl YPeer {
+    async fn connect(url: &str, token: Option<&str>) -> Self {
+        let mut auth = json!({ "text": "yjs" });
+        if let Some(t) = token {
+            auth["token"] = json!(t);
+        }
+        let (client, socket, mut events) = ClientBuilder::new(url)
+            .auth(auth)
+            .reconnect(fast())
+            .connect()
+            .unwrap();
+        let mut welcome = Value::Null;
+        while welcome.is_null() {
+            if let SocketEvent::Event(ev) = next(&mut events).await {
+                assert_ne!(
+                    ev.name, "text_update",
+                    "a Yjs peer got the seed's text_update"
+                );
+                if ev.name == "welcome" {
+                    welcome = ev.payload.first().cloned().unwrap();
+                }
+            }
+        }
+        let peer = Self {
+            _client: client,
+            socket,
+            events,
+            doc: SharedText::new(),
+            welcome,
+        };
+        peer.send(SyncMessage::Step1(peer.doc.state_vector()));
+        peer
+    }
+
+    fn send(&self, message: SyncMessage) {
+        let bytes = Bytes::from(message.encode().unwrap());
+        self.socket
+            .emit(
+                "text_sync",
+                Payload::with_binary(vec![placeholder(0)], vec![bytes]),
+            )
+            .unwrap();
+    }
+
+    /// Sends an edit: the text becomes `text`.
+    fn set(&mut self, text: &str) {
+        let update = self.doc.set(text);
+        self.send(SyncMessage::Update(update));
+    }
+
+    /// Sends an edit and waits for the hub's ack.
+    async fn set_acked(&mut self, text: &str) -> Value {
+        let update = self.doc.set(text);
+        let bytes = Bytes::from(SyncMessage::Update(update).encode().unwrap());
+        let reply = self
+            .socket
+            .emit_with_ack(
+                "text_sync",
+                Payload::with_binary(vec![placeholder(0)], vec![bytes]),
+                WAIT,
+            )
+            .await
+            .unwrap();
+        reply.first().cloned().unwrap()
+    }
+
+    /// Handles what the hub sends until the text satisfies `pred`.
+    async fn until(&mut self, pred: impl Fn(&str) -> bool) -> String {
+        loop {
+            if pred(&self.doc.text()) {
+                return self.doc.text();
+            }
+            let ev = match next(&mut self.events).await {
+                // Back after a drop: the handshake again (the hub sends its step 1 too).
+                SocketEvent::Connected { .. } => {
+                    self.send(SyncMessage::Step1(self.doc.state_vector()));
+                    continue;
+                }
+                SocketEvent::Event(ev) => ev,
+                _ => continue,
+            };
+            if ev.name == "text_sync" {
+                let bytes = ev
+                    .payload
+                    .first()
+                    .and_then(|v| ev.payload.attachment(v))
+                    .cloned();
+                let message = SyncMessage::decode(&bytes.expect("a binary argument")).unwrap();
+                for reply in answer(&mut self.doc, &message, true, MAX).unwrap().replies {
+                    self.socket
+                        .emit(
+                            "text_sync",
+                            Payload::with_binary(vec![placeholder(0)], vec![Bytes::from(reply)]),
+                        )
+                        .unwrap();
+                }
+            }
+        }
+    }
+}
+
+/// A seed peer: sees `text_update`, writes `text_update_request`.
+struct Seed {
+    _client: Client,
+    socket: Socket,
+    events: Events,
+    text: String,
+}
+
+impl Seed {
+    async fn connect(url: &str) -> Self {
+        let (client, socket, mut events) =
+            ClientBuilder::new(url).reconnect(fast()).connect().unwrap();
+        let text = loop {
+            if let SocketEvent::Event(ev) = next(&mut events).await
+                && ev.name == "text_update"
+            {
+                break text_of(&ev.payload);
+            }
+        };
+        Self {
+            _client: client,
+            socket,
+            events,
+            text,
+        }
+    }
+
+    fn write(&mut self, text: &str) {
+        self.text = text.to_owned();
+        self.socket
+            .emit("text_update_request", json!({ "text": text }))
+            .unwrap();
+    }
+
+    async fn until(&mut self, pred: impl Fn(&str) -> bool) -> String {
+        while !pred(&self.text) {
+            if let SocketEvent::Event(ev) = next(&mut self.events).await
+                && ev.name == "text_update"
+            {
+                self.text = text_of(&ev.payload);
+            }
+        }
+        self.text.clone()
+    }
+}
+
+fn text_of(payload: &Payload) -> String {
+    payload
+        .first()
+        .and_then(|v| v.get("text"))
+        .and_then(Value::as_str)
+        .unwrap()
+        .to_owned()
+}
+
+#[tokio::test]
+async fn yjs_and_seed_peers_merge_concurrent_edits() {
+    bounded(async {
+        let dir = TempDir::new("text").unwrap();
+        let hub = hub(&dir, &[]).await;
+        let mut a = YPeer::connect(&hub.url(), None).await;
+        assert_eq!(a.welcome["text"], "yjs");
+        let mut b = YPeer::connect(&hub.url(), None).await;
+        let mut seed = Seed::connect(&hub.url()).await;
+
+        a.set("hello world");
+        b.until(|t| t == "hello world").await;
+        seed.until(|t| t == "hello world").await;
+
+        // The example, all at once: A inserts "big ", the seed client
+        // (which has not seen that yet) writes "hello world!", B prepends "oh, ".
+        a.set("hello big world");
+        seed.write("hello world!");
+        b.set("oh, hello world");
+        let want = "oh, hello big world!";
+        assert_eq!(a.until(|t| t == want).await, want);
+        assert_eq!(b.until(|t| t == want).await, want);
+        // The seed client is sent the merged text, though it wrote part of it.
+        assert_eq!(seed.until(|t| t == want).await, want);
+
+        // CJK and emoji count in UTF-16 on both sides.
+        a.set("oh, hello big world! 日本語😀");
+        b.until(|t| t.ends_with("😀")).await;
+        b.set("oh, hello big world! 日本語😀✓");
+        a.until(|t| t.ends_with('✓')).await;
+        let text = seed.until(|t| t.ends_with('✓')).await;
+        assert_eq!(text, "oh, hello big world! 日本語😀✓");
+    })
+    .await;
+}
+
+#[tokio::test]
+async fn offline_edits_merge_on_reconnect_and_the_document_survives_restarts() {
+    bounded(async {
+        let dir = TempDir::new("text").unwrap();
+        let mut hub = hub(&dir, &[]).await;
+        let mut a = YPeer::connect(&hub.url(), None).await;
+        a.set("base");
+        let mut b = YPeer::connect(&hub.url(), None).await;
+        b.until(|t| t == "base").await;
+
+        // Many edits, past a compaction of the stored log.
+        for i in 0..600 {
+            let text = format!("base {i}");
+            if i % 50 == 0 {
+                assert_eq!(a.set_acked(&text).await, json!({"ok": true}));
+            } else {
+                a.set(&text);
+            }
+            // Stay under the per-connection text rate.
+            if i % 20 == 19 {
+                tokio::time::sleep(Duration::from_millis(700)).await;
+            }
+        }
+        assert_eq!(a.set_acked("base 600").await, json!({"ok": true}));
+        b.until(|t| t == "base 600").await;
+
+        // The hub goes away; both edit meanwhile; A's stays local, B's too.
+        hub.restart().await.unwrap();
+        a.set("A: base 600");
+        b.set("base 600 :B");
+        // Both reconnect by themselves and run the handshake again.
+        let want = "A: base 600 :B";
+        for peer in [&mut a, &mut b] {
+            peer.until(|t| t == want).await;
+        }
+        // A new peer, after another restart, gets the merged document.
+        drop((a, b));
+        hub.restart().await.unwrap();
+        let mut c = YPeer::connect(&hub.url(), None).await;
+        assert_eq!(c.until(|t| t == want).await, want);
+        let seed = Seed::connect(&hub.url()).await;
+        assert_eq!(seed.text, want);
+    })
+    .await;
+}
+
+#[tokio::test]
+async fn two_nodes_over_redis_merge_edits_made_on_either() {
+    bounded(async {
+        let redis = RedisServer::start().await.unwrap();
+        let (da, db) = (
+            TempDir::new("node-a").unwrap(),
+            TempDir::new("node-b").unwrap(),
+        );
+        let a = hub(&da, &["--redis", &redis.url()]).await;
+        let b = hub(&db, &["--redis", &redis.url()]).await;
+        let mut on_a = YPeer::connect(&a.url(), None).await;
+        let mut on_b = YPeer::connect(&b.url(), None).await;
+        let mut seed_b = Seed::connect(&b.url()).await;
+
+        on_a.set("one two");
+        on_b.until(|t| t == "one two").await;
+        seed_b.until(|t| t == "one two").await;
+        // At once: a Yjs edit on A, a Yjs edit and a seed write on B.
+        on_a.set("zero one two");
+        on_b.set("one two three");
+        seed_b.write("one 1 two");
+        let want =
+            |t: &str| t.starts_with("zero ") && t.contains("one 1 two") && t.ends_with(" three");
+        let merged = on_a.until(want).await;
+        assert_eq!(on_b.until(|t| t == merged).await, merged);
+        assert_eq!(seed_b.until(|t| t == merged).await, merged);
+
+        // A node started later loads the shared document from Redis.
+        let dc = TempDir::new("node-c").unwrap();
+        let c = hub(&dc, &["--redis", &redis.url()]).await;
+        let seed_c = Seed::connect(&c.url()).await;
+        assert_eq!(seed_c.text, merged);
+    })
+    .await;
+}
+
+#[tokio::test]
+async fn only_tokens_with_the_text_right_edit() {
+    bounded(async {
+        let dir = TempDir::new("text").unwrap();
+        let tokens = dir.path().join("tokens.toml");
+        let add = |args: &[&str]| {
+            let mut cmd = std::process::Command::new(BIN);
+            cmd.args(["token", "add", "--tokens-file", tokens.to_str().unwrap()])
+                .args(args)
+                .env_remove("PUSHDESK_TOKENS_FILE");
+            let out = cmd.output().unwrap();
+            assert!(
+                out.status.success(),
+                "{}",
+                String::from_utf8_lossy(&out.stderr)
+            );
+            String::from_utf8_lossy(&out.stdout).trim().to_owned()
+        };
+        let writer = add(&["--name", "writer", "--read", "*", "--text"]);
+        let reader = add(&["--name", "reader", "--read", "*"]);
+        let hub = hub(&dir, &["--tokens-file", tokens.to_str().unwrap()]).await;
+
+        let mut w = YPeer::connect(&hub.url(), Some(&writer)).await;
+        let mut r = YPeer::connect(&hub.url(), Some(&reader)).await;
+        assert_eq!(r.welcome["rights"]["text"], false);
+        assert_eq!(w.set_acked("from the writer").await, json!({"ok": true}));
+        r.until(|t| t == "from the writer").await;
+
+        // The reader's edit is refused and reaches no one.
+        let ack = r.set_acked("from the reader").await;
+        assert_eq!(ack["ok"], false, "{ack}");
+        assert!(
+            ack["error"].as_str().unwrap().contains("may not change"),
+            "{ack}"
+        );
+        assert_eq!(w.set_acked("from the writer!").await, json!({"ok": true}));
+        let text = w.until(|t| t == "from the writer!").await;
+        assert!(!text.contains("reader"));
+        let mut fresh = YPeer::connect(&hub.url(), Some(&writer)).await;
+        assert_eq!(fresh.until(|t| !t.is_empty()).await, "from the writer!");
+    })
+    .await;
+}
