@@ -53,7 +53,7 @@ export function startApp(options: AppOptions): void {
   });
   if (options.warning) status.warn(options.warning);
   if (options.serverLabel) status.server(options.serverLabel);
-  const text = new SharedTextView((t) => transport.sendText(t));
+  const text = new SharedTextView((t) => transport.sendText(t), transport.textSync);
   const sendForm = new SendForm((draft) => transport.sendNotification(draft));
 
   /** What the connection follows, when the hub said (`welcome`, acks). */
@@ -135,13 +135,14 @@ export function startApp(options: AppOptions): void {
   transport.onStatus((s) => {
     lastStatus = s;
     status.status(s);
-    text.online(s.state === "connected");
+    text.online(s.state === "connected" || transport.textKeptOffline === true);
     if (s.state !== "connected") followed = null;
     if (s.state === "connected") loadHistory();
   });
   transport.onCount((n) => status.count(n));
   transport.onText((t) => text.remote(t));
   transport.onWelcome((w) => {
+    text.welcome(w);
     if (w.lastId !== undefined) history.hubLastId(w.lastId);
     if (w.rights !== undefined) rights = w.rights;
     if (w.channels !== undefined) {

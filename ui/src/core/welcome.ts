@@ -18,6 +18,8 @@ export interface HubWelcome {
   channels?: string[];
   /** What the token may do (hubs with channels). */
   rights?: HubRights;
+  /** `"yjs"`: the hub merges the shared text as a Yjs document over `text_sync` (see core/crdt-text.ts). */
+  text?: "yjs";
 }
 
 /** At most this many patterns are kept from a `rights` list. */
@@ -51,5 +53,6 @@ export function parseWelcome(raw: unknown): HubWelcome {
       w.rights = { read, write, text: rr["text"] };
     }
   }
+  if (m["text"] === "yjs") w.text = "yjs";
   return w;
 }

@@ -11,6 +11,18 @@ export type { ConnectionStatus, HubRights, HubWelcome, NotificationDraft, SendRe
 /** Call to stop listening. */
 export type Unsubscribe = () => void;
 
+/**
+ * The shared text as a Yjs document: `text_sync` events, each one
+ * y-protocols sync message (see core/crdt-text.ts). The hub uses it when its
+ * `welcome` says `text: "yjs"`; then it sends no `text_update`.
+ */
+export interface TextSyncChannel {
+  /** Emits `text_sync` with this message; resolves with the hub's ack (`{ok:true}` / `{ok:false, error}`). */
+  send(message: Uint8Array): Promise<SendResult>;
+  /** `text_sync` messages from the hub. */
+  on(cb: (message: Uint8Array) => void): Unsubscribe;
+}
+
 export interface HubTransport {
   /** Starts (or restarts, after a refusal) the connection. Reconnects by itself after drops. */
   connect(): void;
@@ -42,6 +54,18 @@ export interface HubTransport {
    * channels have it (the desktop app's are in its settings).
    */
   setChannels?(channels: string[]): Promise<SubscribeResult>;
+  /**
+   * The shared text over `text_sync` (Yjs), for hubs that speak it. A
+   * transport that has it asks for it in every handshake; without it (the
+   * desktop app, for now) the text is `text_update` only.
+   */
+  readonly textSync?: TextSyncChannel;
+  /**
+   * The shared text is written to a local replica that merges it with the
+   * hub's when it can (the desktop app's core): edits are taken while the
+   * hub is away, not held back.
+   */
+  readonly textKeptOffline?: boolean;
 }
 
 /** A tiny typed listener list for transports. */

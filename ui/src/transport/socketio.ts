@@ -13,7 +13,14 @@ import {
 import { DEFAULT_CHANNEL, channelDiff } from "../core/channels.js";
 import type { ConnectionStatus } from "../core/status.js";
 import { parseWelcome } from "../core/welcome.js";
-import { Listeners, type HubTransport, type HubWelcome, type NotificationDraft, type Unsubscribe } from "./hub-transport.js";
+import {
+  Listeners,
+  type HubTransport,
+  type HubWelcome,
+  type NotificationDraft,
+  type TextSyncChannel,
+  type Unsubscribe,
+} from "./hub-transport.js";
 
 export interface SocketIoOptions {
   /** The hub, e.g. `http://127.0.0.1:5000` (the page's origin by default). */
@@ -49,6 +56,7 @@ export class SocketIoTransport implements HubTransport {
   readonly #text = new Listeners<string>();
   readonly #notification = new Listeners<unknown>();
   readonly #welcome = new Listeners<HubWelcome>();
+  readonly #textSync = new Listeners<Uint8Array>();
   /** The current reconnection attempt (socket.io-client counts from 1). */
   #attempt = 0;
   /** The channels to ask for on the next handshake. */
@@ -79,6 +87,8 @@ export class SocketIoTransport implements HubTransport {
     this.#asked = [...this.#wanted];
     const justDefault = this.#asked.length === 1 && this.#asked[0] === DEFAULT_CHANNEL;
     if (!justDefault) data["channels"] = [...this.#asked];
+    // The shared text as a Yjs document (`text_sync`), if the hub can; others ignore it.
+    data["text"] = "yjs";
     return data;
   }
 
@@ -124,6 +134,11 @@ export class SocketIoTransport implements HubTransport {
     s.on("text_update", (msg: unknown) => {
       const text = (msg as { text?: unknown } | null)?.text;
       if (typeof text === "string") this.#text.emit(text);
+    });
+    s.on("text_sync", (msg: unknown) => {
+      // socket.io-client hands binary over as an ArrayBuffer (a Buffer in Node).
+      if (msg instanceof ArrayBuffer) this.#textSync.emit(new Uint8Array(msg));
+      else if (ArrayBuffer.isView(msg)) this.#textSync.emit(new Uint8Array(msg.buffer, msg.byteOffset, msg.byteLength));
     });
     s.on("send_notification", (msg: unknown) => this.#notification.emit(msg));
     s.on("welcome", (msg: unknown) => {
@@ -173,6 +188,11 @@ export class SocketIoTransport implements HubTransport {
   sendText(text: string): Promise<SendResult> {
     return this.#request("text_update_request", { text });
   }
+
+  readonly textSync: TextSyncChannel = {
+    send: (message) => this.#request("text_sync", message),
+    on: (cb) => this.#textSync.add(cb),
+  };
 
   sendNotification(draft: NotificationDraft): Promise<SendResult> {
     return this.#request("send_notification_request", buildNotificationRequest(draft));

@@ -43,6 +43,8 @@ export class TauriTransport implements HubTransport {
   readonly #focus = new Listeners<string>();
   readonly #snapshot = new Listeners<DesktopSnapshot>();
   readonly #dnd = new Listeners<boolean>();
+  /** The core keeps the text (a Yjs replica) and merges it when the hub is back. */
+  readonly textKeptOffline = true;
   #started = false;
   #unlisten: UnlistenFn[] = [];
 

@@ -1,0 +1,409 @@
+// The shared text as a Yjs document (one Y.Text named "text"), pure: no DOM.
+// Owns the Y.Doc; turns the field's new value into the smallest splice;
+// applies the hub's updates keeping the selection on the same characters
+// (Y.RelativePosition); holds them during an IME composition; and speaks the
+// y-protocols sync messages that `text_sync` carries, through a send function.
+//
+// * Connect: we send step 1 (our state vector); the hub answers step 2 (what
+//   we lack) and its step 1, which we answer with step 2 (what it lacks:
+//   edits made offline merge, they never replace). Then each local change
+//   goes out as an update, batched by the caller's `schedule`.
+// * A local change over the size limit, or without the right to edit, never
+//   reaches the document: the field goes back to the document's text.
+// * The hub refusing one of our edits (an ack `{ok:false}`) means it does not
+//   have what we show: the document is dropped and the hub's is loaded again
+//   (its full state, step 1 from an empty document), so the field shows what
+//   was saved. Local input is refused until it has arrived.
+
+import * as decoding from "lib0/decoding";
+import * as encoding from "lib0/encoding";
+import * as syncProtocol from "y-protocols/sync";
+import * as Y from "yjs";
+
+import type { SendResult } from "./ack.js";
+import { mapSelection, type Selection } from "./caret.js";
+
+/** The name of the document's one text type (the hub's too). */
+export const TEXT_NAME = "text";
+/** The hub refuses a text longer than this, in UTF-8 bytes. */
+export const MAX_TEXT_BYTES = 65536;
+/** y-websocket's outer message type for sync messages (1, awareness, is not used yet). */
+const MESSAGE_SYNC = 0;
+
+/** The origin of the transactions that apply the hub's updates (they are never sent back). */
+const REMOTE = Symbol("pushdesk remote");
+/** The origin of our own edits. */
+const LOCAL = Symbol("pushdesk local");
+
+export const NO_TEXT_RIGHT = "this token may not change the shared text";
+
+/** Where the text is shown and edited: the textarea, or a stand-in in tests. */
+export interface TextField {
+  /** What it shows now. */
+  readonly value: string;
+  /** Its selection now (UTF-16 offsets into `value`). */
+  readonly selection: Selection;
+  /** Shows this text with this selection. */
+  show(value: string, selection: Selection): void;
+}
+
+export interface CrdtTextOptions {
+  /** Sends one `text_sync` message; resolves with the hub's ack. */
+  send: (message: Uint8Array) => Promise<SendResult>;
+  /** A message for the user ("" clears it). */
+  notify?: (message: string) => void;
+  /** Runs `flush` later (batching local updates); without it each change is sent at once. */
+  schedule?: (flush: () => void) => void;
+  /** The size limit in UTF-8 bytes (default MAX_TEXT_BYTES). */
+  maxBytes?: number;
+}
+
+/** Delete `remove` code units at `index`, then insert `insert` there. */
+export interface Splice {
+  index: number;
+  remove: number;
+  insert: string;
+}
+
+const isHigh = (c: number): boolean => c >= 0xd800 && c <= 0xdbff;
+const isLow = (c: number): boolean => c >= 0xdc00 && c <= 0xdfff;
+
+/**
+ * The smallest change from `before` to `after`, or null when they are equal.
+ * Offsets are UTF-16 code units; the change never starts or ends between the
+ * halves of a surrogate pair. When an insertion or deletion could sit in
+ * several places ("aa" → "aaa"), `caret` (where the caret is in `after`)
+ * picks the one that ends there; without it, the latest.
+ */
+export function spliceBetween(before: string, after: string, caret?: number): Splice | null {
+  if (before === after) return null;
+  const shorter = Math.min(before.length, after.length);
+  let maxPrefix = 0;
+  while (maxPrefix < shorter && before.charCodeAt(maxPrefix) === after.charCodeAt(maxPrefix)) maxPrefix++;
+  let maxSuffix = 0;
+  while (
+    maxSuffix < shorter &&
+    before.charCodeAt(before.length - 1 - maxSuffix) === after.charCodeAt(after.length - 1 - maxSuffix)
+  ) {
+    maxSuffix++;
+  }
+  let prefix = maxPrefix;
+  if (caret !== undefined && maxPrefix + maxSuffix >= shorter) {
+    // A pure insertion or deletion that could slide: the one ending at the caret.
+    const inserted = Math.max(0, after.length - before.length);
+    prefix = Math.max(shorter - maxSuffix, Math.min(maxPrefix, caret - inserted));
+  }
+  if (prefix > 0 && isHigh(before.charCodeAt(prefix - 1))) prefix--;
+  let suffix = Math.min(maxSuffix, shorter - prefix);
+  if (suffix > 0 && isLow(before.charCodeAt(before.length - suffix))) suffix--;
+  return {
+    index: prefix,
+    remove: before.length - suffix - prefix,
+    insert: after.slice(prefix, after.length - suffix),
+  };
+}
+
+/** The length of `text` in UTF-8 bytes (a lone surrogate counts as U+FFFD, 3 bytes). */
+export function utf8Length(text: string): number {
+  let n = 0;
+  for (let i = 0; i < text.length; i++) {
+    const c = text.charCodeAt(i);
+    if (c < 0x80) n += 1;
+    else if (c < 0x800) n += 2;
+    else if (isHigh(c) && i + 1 < text.length && isLow(text.charCodeAt(i + 1))) {
+      n += 4;
+      i++;
+    } else n += 3;
+  }
+  return n;
+}
+
+/** One y-protocols sync message: varUint(0), then what `write` adds. */
+function syncMessage(write: (encoder: encoding.Encoder) => void): Uint8Array {
+  const encoder = encoding.createEncoder();
+  encoding.writeVarUint(encoder, MESSAGE_SYNC);
+  write(encoder);
+  return encoding.toUint8Array(encoder);
+}
+
+export class CrdtText {
+  readonly #field: TextField;
+  readonly #send: (message: Uint8Array) => Promise<SendResult>;
+  readonly #notify: (message: string) => void;
+  readonly #schedule: ((flush: () => void) => void) | null;
+  readonly #maxBytes: number;
+  #doc: Y.Doc;
+  #text: Y.Text;
+  #online = false;
+  #editable = true;
+  #composing = false;
+  /** Messages from the hub that arrived mid-composition, in order. */
+  #held: Uint8Array[] = [];
+  /** Local updates not sent yet. */
+  #outbox: Uint8Array[] = [];
+  #flushScheduled = false;
+  /** Bumped when the document is replaced: acks for the old one are ignored. */
+  #generation = 0;
+  /** This document has local changes (a refusal can be about one of them). */
+  #changed = false;
+  /** While the hub's document is loaded again: the text the field keeps showing. */
+  #reloading: string | null = null;
+  /** Messages sent so far, and how many when an error was shown (older acks leave it). */
+  #sent = 0;
+  #errorAt = 0;
+
+  constructor(field: TextField, options: CrdtTextOptions) {
+    this.#field = field;
+    this.#send = options.send;
+    this.#notify = options.notify ?? (() => undefined);
+    this.#schedule = options.schedule ?? null;
+    this.#maxBytes = options.maxBytes ?? MAX_TEXT_BYTES;
+    this.#doc = new Y.Doc();
+    this.#text = this.#wire(this.#doc);
+  }
+
+  /** The document's text. */
+  get text(): string {
+    return this.#text.toString();
+  }
+
+  get composing(): boolean {
+    return this.#composing;
+  }
+
+  /** Whether the hub's document is being loaded again (after a refusal). */
+  get reloading(): boolean {
+    return this.#reloading !== null;
+  }
+
+  #wire(doc: Y.Doc): Y.Text {
+    doc.on("update", (update: Uint8Array, origin: unknown) => {
+      if (origin === REMOTE || doc !== this.#doc) return;
+      this.#changed = true;
+      if (!this.#online) return; // the step 2 of the next connection carries it
+      this.#outbox.push(update);
+      if (this.#schedule === null) this.flush();
+      else if (!this.#flushScheduled) {
+        this.#flushScheduled = true;
+        this.#schedule(() => this.flush());
+      }
+    });
+    return doc.getText(TEXT_NAME);
+  }
+
+  /** Connected to a hub that speaks `text_sync`: opens the sync with step 1. */
+  connect(): void {
+    this.#online = true;
+    // Whatever is waiting goes in the step 2 that answers the hub's step 1.
+    this.#outbox = [];
+    this.#post(
+      syncMessage((e) => syncProtocol.writeSyncStep1(e, this.#doc)),
+      "step1",
+    );
+  }
+
+  /** The connection is gone: local changes wait in the document for the next one. */
+  disconnect(): void {
+    this.#online = false;
+    this.#outbox = [];
+  }
+
+  /** Whether this token may edit (`welcome.rights.text`). */
+  setEditable(editable: boolean): void {
+    this.#editable = editable;
+    // Edits the hub will never take (made before we knew): show the hub's text.
+    if (!editable && this.#changed) this.#reload();
+  }
+
+  /** The field's value changed (an `input` event). Mid-composition it waits for compositionend. */
+  input(): void {
+    if (!this.#composing) this.#commit();
+  }
+
+  compositionStart(): void {
+    if (this.#composing) return;
+    this.#commit();
+    this.#composing = true;
+  }
+
+  /** The composition ended: its text goes into the document first, then what the hub sent meanwhile. */
+  compositionEnd(): void {
+    if (!this.#composing) return;
+    this.#composing = false;
+    this.#commit();
+    const held = this.#held;
+    this.#held = [];
+    if (held.length > 0) this.#applyRemote(held);
+  }
+
+  /** Sends the local updates waiting now, as one update message. */
+  flush(): void {
+    this.#flushScheduled = false;
+    const outbox = this.#outbox;
+    this.#outbox = [];
+    if (!this.#online || outbox.length === 0) return;
+    const update = outbox.length === 1 && outbox[0] !== undefined ? outbox[0] : Y.mergeUpdates(outbox);
+    this.#post(
+      syncMessage((e) => syncProtocol.writeUpdate(e, update)),
+      "update",
+    );
+  }
+
+  /** A `text_sync` message from the hub. */
+  receive(message: Uint8Array): void {
+    let type: number;
+    try {
+      const decoder = decoding.createDecoder(message);
+      if (decoding.readVarUint(decoder) !== MESSAGE_SYNC) return; // awareness: not used yet
+      type = decoding.readVarUint(decoder);
+    } catch {
+      return; // not a message
+    }
+    if (type === syncProtocol.messageYjsSyncStep1) {
+      this.#answerStep1(message);
+      return;
+    }
+    if (type !== syncProtocol.messageYjsSyncStep2 && type !== syncProtocol.messageYjsUpdate) return;
+    if (this.#composing) this.#held.push(message);
+    else this.#applyRemote([message]);
+  }
+
+  /** The hub's state vector: answer with what it lacks (nothing changes here, so also mid-composition). */
+  #answerStep1(message: Uint8Array): void {
+    const decoder = decoding.createDecoder(message);
+    decoding.readVarUint(decoder);
+    const encoder = encoding.createEncoder();
+    encoding.writeVarUint(encoder, MESSAGE_SYNC);
+    try {
+      syncProtocol.readSyncMessage(decoder, encoder, this.#doc, REMOTE);
+    } catch {
+      return;
+    }
+    // A token that may not edit is refused any step 2, even an empty one.
+    if (this.#editable && encoding.length(encoder) > 1) this.#post(encoding.toUint8Array(encoder), "step2");
+  }
+
+  /** Applies the hub's step 2 / update messages and shows the result, the selection on the same characters. */
+  #applyRemote(messages: Uint8Array[]): void {
+    const field = this.#field;
+    // The field shows the document (local input goes in as it comes); if it
+    // does not, that is a local change not yet taken: take it first.
+    if (this.#reloading === null && field.value !== this.text) this.#commit();
+    const before = field.value;
+    const selection = field.selection;
+    const anchors = this.#reloading === null ? this.#anchor(selection) : null;
+    let gotState = false;
+    for (const message of messages) {
+      const decoder = decoding.createDecoder(message);
+      decoding.readVarUint(decoder);
+      try {
+        const type = syncProtocol.readSyncMessage(decoder, encoding.createEncoder(), this.#doc, REMOTE);
+        if (type === syncProtocol.messageYjsSyncStep2) gotState = true;
+      } catch {
+        // a malformed message changes nothing
+      }
+    }
+    const text = this.text;
+    if (anchors === null) {
+      // Loading the hub's document again: shown once its state is all here.
+      if (!gotState) return;
+      this.#reloading = null;
+      if (text !== before) field.show(text, mapSelection(before, text, selection));
+      return;
+    }
+    if (text === before) return;
+    field.show(text, this.#resolve(anchors, before, text, selection));
+  }
+
+  /**
+   * The selection's ends as positions that follow their characters. A caret
+   * keeps to the character before it (text inserted at the caret goes after
+   * it, as caret.ts does); a selection's ends keep to the text inside it.
+   */
+  #anchor(selection: Selection): [Y.RelativePosition, Y.RelativePosition] {
+    const length = this.#text.length;
+    const start = Math.max(0, Math.min(selection.start, length));
+    const end = Math.max(start, Math.min(selection.end, length));
+    if (start === end) {
+      const caret = Y.createRelativePositionFromTypeIndex(this.#text, start, -1);
+      return [caret, caret];
+    }
+    return [
+      Y.createRelativePositionFromTypeIndex(this.#text, start, 0),
+      Y.createRelativePositionFromTypeIndex(this.#text, end, -1),
+    ];
+  }
+
+  #resolve(anchors: [Y.RelativePosition, Y.RelativePosition], before: string, after: string, selection: Selection): Selection {
+    const [startPos, endPos] = anchors.map((rel) => Y.createAbsolutePositionFromRelativePosition(rel, this.#doc));
+    if (!startPos || !endPos) return mapSelection(before, after, selection);
+    const start = Math.min(startPos.index, after.length);
+    const end = Math.min(Math.max(endPos.index, start), after.length);
+    return { start, end };
+  }
+
+  /** Takes the field's value into the document, or puts the field back when it may not. */
+  #commit(): void {
+    const field = this.#field;
+    const value = field.value;
+    const current = this.#reloading ?? this.text;
+    if (value === current) return;
+    const refusal =
+      this.#reloading !== null
+        ? "the shared text is being loaded again"
+        : !this.#editable
+          ? NO_TEXT_RIGHT
+          : value.length * 3 > this.#maxBytes && utf8Length(value) > this.#maxBytes
+            ? `the text would be over ${this.#maxBytes} bytes`
+            : null;
+    if (refusal !== null) {
+      field.show(current, mapSelection(value, current, field.selection));
+      this.#error(`Not saved: ${refusal}`);
+      return;
+    }
+    const splice = spliceBetween(current, value, field.selection.end);
+    if (splice === null) return;
+    const text = this.#text;
+    this.#doc.transact(() => {
+      if (splice.remove > 0) text.delete(splice.index, splice.remove);
+      if (splice.insert !== "") text.insert(splice.index, splice.insert);
+    }, LOCAL);
+  }
+
+  /**
+   * Sends a message. `kind`: step 1 carries no edit; a step 2 may carry
+   * offline ones; an update is a local edit, and once one is saved an
+   * earlier error is over.
+   */
+  #post(message: Uint8Array, kind: "step1" | "step2" | "update"): void {
+    const generation = this.#generation;
+    const seq = ++this.#sent;
+    void this.#send(message).then((result) => {
+      if (generation !== this.#generation) return;
+      if (result.status === "rejected") {
+        this.#error(`Not saved: ${result.error}`);
+        if (kind !== "step1" && this.#changed) this.#reload();
+      } else if (kind === "update" && seq > this.#errorAt) {
+        this.#notify("");
+      }
+    });
+  }
+
+  #error(message: string): void {
+    this.#errorAt = this.#sent;
+    this.#notify(message);
+  }
+
+  /** Drops this document and loads the hub's again; the field keeps its text until it is here. */
+  #reload(): void {
+    if (this.#reloading === null) this.#reloading = this.text;
+    this.#doc.destroy();
+    this.#generation++;
+    this.#doc = new Y.Doc();
+    this.#text = this.#wire(this.#doc);
+    this.#changed = false;
+    this.#outbox = [];
+    this.#held = []; // for the old document; the hub's state has them
+    if (this.#online) this.connect();
+  }
+}
