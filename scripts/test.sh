@@ -21,7 +21,7 @@ echo "== Windows and macOS: the desktop app and the portable crates' unit tests 
 # here, so ring's C is skipped (CC=true): its Rust is still checked.
 # The unit tests the release workflow runs on Windows and macOS must
 # compile there too (`--lib --profile test`: the libraries with their tests).
-portable=(-p pushdesk-socketio -p pushdesk-hub-model -p pushdesk-hub -p pushdesk-notifier -p pushdesk-desktop-core -p pushdesk-desktop)
+portable=(-p pushdesk-socketio -p pushdesk-hub-model -p pushdesk-text -p pushdesk-hub -p pushdesk-notifier -p pushdesk-desktop-core -p pushdesk-desktop)
 cargo check --locked -p pushdesk-desktop -p pushdesk-desktop-core -p pushdesk-notifier --target x86_64-pc-windows-gnu
 cargo check --locked "${portable[@]}" --lib --profile test --target x86_64-pc-windows-gnu
 export CC_x86_64_apple_darwin=true AR_x86_64_apple_darwin=true

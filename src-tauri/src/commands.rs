@@ -40,8 +40,12 @@ pub async fn hub_state(core: Core<'_>) -> Result<Value, String> {
 
 /// Sets the shared text.
 #[tauri::command]
-pub async fn send_text(core: Core<'_>, text: String) -> Result<Value, String> {
-    core.call(Request::SendText { text }).await
+pub async fn send_text(
+    core: Core<'_>,
+    text: String,
+    base: Option<String>,
+) -> Result<Value, String> {
+    core.call(Request::SendText { text, base }).await
 }
 
 /// Broadcasts a notification.

@@ -11,7 +11,9 @@ use fantoccini::Locator;
 use pushdesk_e2e::peers::desktop::{
     alive, click_tray, process_name, process_tree, thread_names, web_processes,
 };
-use pushdesk_e2e::{Desktop, FlaskSeed, HubProcess, NotificationDaemon, SioxServer, TempDir};
+use pushdesk_e2e::{
+    Desktop, FlaskSeed, HubProcess, NotificationDaemon, SioxServer, TcpProxy, TempDir,
+};
 use pushdesk_hub::{HubConfig, RunningHub};
 use pushdesk_socketio::{Client, ClientBuilder, Events, Socket, SocketEvent, Value, json};
 
@@ -118,8 +120,16 @@ async fn text_both_ways(
         .await?;
     area.clear().await?;
     area.send_keys(local).await?;
-    while next_event(peer_events, "text_update").await?["text"] != local {}
-    Ok(())
+    loop {
+        match next_event(peer_events, "text_update").await {
+            Ok(v) if v["text"] == local => return Ok(()),
+            Ok(_) => {}
+            Err(e) => {
+                let shown = app.value("shared-text").await?;
+                bail!("{e:#}; the app shows {shown:?}");
+            }
+        }
+    }
 }
 
 async fn wait_connected(app: &Desktop) -> anyhow::Result<()> {
@@ -517,6 +527,108 @@ async fn closed_window_keeps_notifying_and_missed_ones_arrive_once_after_a_hub_r
         assert_eq!(titles, ["before", "missed 1", "missed 2", "while closed"]);
         assert!(alive(core));
         drop(app);
+        Ok(())
+    })
+    .await
+}
+
+/// Waits until the app's text area shows what `pred` accepts; that text.
+async fn wait_value(app: &Desktop, pred: impl Fn(&str) -> bool) -> anyhow::Result<String> {
+    let deadline = Instant::now() + Duration::from_secs(40);
+    loop {
+        let shown = app.value("shared-text").await?;
+        if pred(&shown) {
+            return Ok(shown);
+        }
+        if Instant::now() > deadline {
+            bail!("the app's text stayed {shown:?}");
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+}
+
+/// The next `text_update` on a peer that `pred` accepts.
+async fn wait_peer_text(
+    events: &mut Events,
+    pred: impl Fn(&str) -> bool,
+) -> anyhow::Result<String> {
+    loop {
+        let v = next_event(events, "text_update").await?;
+        let text = v["text"].as_str().unwrap_or_default().to_owned();
+        if pred(&text) {
+            return Ok(text);
+        }
+    }
+}
+
+#[tokio::test]
+async fn text_typed_in_the_app_while_the_hub_is_away_merges_with_text_typed_elsewhere()
+-> anyhow::Result<()> {
+    bounded(async {
+        let dunst = NotificationDaemon::start().await?;
+        let hub_dir = TempDir::new("e2e-hub")?;
+        let mut running = HubProcess::start(&pushdesk_bin()?, hub_dir.path(), &[]).await?;
+        // The app reaches the hub through a proxy that the test can cut;
+        // the other client connects directly.
+        let proxy = TcpProxy::start(([127, 0, 0, 1], running.port()).into()).await?;
+        let app_dir = TempDir::new("e2e-app")?;
+        let app = Desktop::launch(
+            &desktop_bin(),
+            &dunst,
+            app_dir.path(),
+            &["--server", &proxy.url()],
+        )
+        .await?;
+        wait_connected(&app).await?;
+        let (_other, socket, mut events) = peer(&running.url()).await?;
+        socket.emit("text_update_request", json!({ "text": "one two" }))?;
+        wait_value(&app, |t| t == "one two").await?;
+
+        // The hub is out of reach for the app: its user types at the end,
+        // while someone else, still connected, types at the start.
+        proxy.close();
+        app.wait_text("connection-status", |t| t != "Connected", WAIT)
+            .await?;
+        let area = app
+            .client
+            .find(Locator::Css("[data-testid=shared-text]"))
+            .await?;
+        area.click().await?;
+        app.js(
+            "const ta = document.querySelector('[data-testid=shared-text]'); ta.setSelectionRange(ta.value.length, ta.value.length); return null",
+            vec![],
+        )
+        .await?;
+        area.send_keys(" three").await?;
+        wait_value(&app, |t| t == "one two three").await?;
+        let ack = socket
+            .emit_with_ack("text_update_request", json!({ "text": "zero one two" }), WAIT)
+            .await?;
+        assert_eq!(ack.first(), Some(&json!({"ok": true})));
+
+        // Back in reach: both edits, on both sides.
+        proxy.open();
+        let want = "zero one two three";
+        wait_value(&app, |t| t == want).await?;
+        wait_peer_text(&mut events, |t| t == want).await?;
+
+        // The hub restarts with its stored document; the app edits while
+        // it is down, and the merge still holds after.
+        running.kill().await?;
+        app.wait_text("connection-status", |t| t != "Connected", WAIT)
+            .await?;
+        app.js(
+            "const ta = document.querySelector('[data-testid=shared-text]'); ta.setSelectionRange(ta.value.length, ta.value.length); return null",
+            vec![],
+        )
+        .await?;
+        area.send_keys(" four").await?;
+        running.restart().await?;
+        let want = "zero one two three four";
+        wait_value(&app, |t| t == want).await?;
+        let (_again, _socket2, mut events2) = peer(&running.url()).await?;
+        wait_peer_text(&mut events2, |t| t == want).await?;
+        app.quit().await?;
         Ok(())
     })
     .await

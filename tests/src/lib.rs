@@ -15,7 +15,8 @@
 //!   (with its process tree, PSS and wake-up readers in [`peers::desktop`]);
 //! * small loopback helpers: [`free_port`], [`http_get`],
 //!   [`polling_handshake`];
-//! * [`Pki`]: a private CA and a server certificate for TLS tests.
+//! * [`Pki`]: a private CA and a server certificate for TLS tests;
+//! * [`TcpProxy`]: a loopback proxy that cuts one client off its server.
 //!
 //! Every wait is bounded; every spawned process is killed when its handle is
 //! dropped.
@@ -24,6 +25,7 @@ pub mod http;
 pub mod peers;
 pub mod pki;
 pub mod ports;
+pub mod proxy;
 pub mod setup;
 
 pub use http::{HttpResponse, http_get, polling_handshake};
@@ -37,4 +39,5 @@ pub use peers::silent::SilentServer;
 pub use peers::siox::SioxServer;
 pub use pki::Pki;
 pub use ports::{free_port, try_free_port};
+pub use proxy::TcpProxy;
 pub use setup::{ensure_node_modules, ensure_python_venv, node_peer_dir, python_peer_dir};

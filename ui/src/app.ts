@@ -53,7 +53,7 @@ export function startApp(options: AppOptions): void {
   });
   if (options.warning) status.warn(options.warning);
   if (options.serverLabel) status.server(options.serverLabel);
-  const text = new SharedTextView((t) => transport.sendText(t), transport.textSync);
+  const text = new SharedTextView((t, base) => transport.sendText(t, base), transport.textSync);
   const sendForm = new SendForm((draft) => transport.sendNotification(draft));
 
   /** What the connection follows, when the hub said (`welcome`, acks). */

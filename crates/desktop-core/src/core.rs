@@ -18,7 +18,9 @@ use crate::alerts::{AlertEvent, Alerts};
 use crate::history::{Entry, History, Outcome};
 use crate::link::{HubLink, LinkSink, SendResult, Target, UiStatus, text_request};
 use crate::settings::{Settings, SettingsFile};
+use crate::shared_text::LocalText;
 use crate::{lock, ui_events};
+use pushdesk_socketio::Bytes;
 
 /// What the webview needs to draw itself (also after it was re-created).
 #[derive(Debug, Clone, Serialize, PartialEq)]
@@ -58,6 +60,17 @@ pub struct Overrides {
     pub server: Option<String>,
     /// `--token`.
     pub token: Option<String>,
+}
+
+/// The shared text of the current hub.
+struct TextState {
+    /// The replica (used once the hub speaks Yjs).
+    local: LocalText,
+    /// The hub syncs the text as a Yjs document (its welcome said so, or
+    /// a document of it was saved before).
+    yjs: bool,
+    /// A seed hub: the window's last write while offline, sent on connect.
+    pending: Option<String>,
 }
 
 struct Live {
@@ -120,6 +133,7 @@ pub struct Core {
     history: Mutex<History>,
     live: Mutex<Live>,
     link: Mutex<Option<Arc<HubLink>>>,
+    text: Arc<Mutex<TextState>>,
     embedded: tokio::sync::Mutex<Option<pushdesk_hub::RunningHub>>,
     alerts: Alerts,
     incoming: mpsc::UnboundedSender<Value>,
@@ -178,6 +192,11 @@ impl Core {
                 focus: None,
                 warnings,
             }),
+            text: Arc::new(Mutex::new(TextState {
+                local: LocalText::restore(None),
+                yjs: false,
+                pending: None,
+            })),
             link: Mutex::new(None),
             embedded: tokio::sync::Mutex::new(None),
             alerts,
@@ -225,8 +244,25 @@ impl Core {
                 (url.clone(), url.clone(), hub_key(&url), token)
             }
         };
+        let saved = lock(&self.history).text_doc(&hub_key).unwrap_or_else(|e| {
+            warn!(error = %e, "reading the saved shared text");
+            None
+        });
+        let restored = {
+            let mut text = lock(&self.text);
+            *text = TextState {
+                local: LocalText::restore(saved.as_deref()),
+                yjs: saved.is_some(),
+                pending: None,
+            };
+            text.local.shown();
+            text.yjs.then(|| text.local.text())
+        };
         {
             let mut live = lock(&self.live);
+            if let Some(restored) = restored {
+                live.text = restored;
+            }
             live.server = label;
             live.hub_key = hub_key.clone();
             live.count = None;
@@ -322,21 +358,68 @@ impl Core {
         self.views.summary(&snapshot);
     }
 
-    /// Sets the shared text (`text_update_request`).
-    pub async fn send_text(&self, text: String) -> SendResult {
-        let Some(link) = self.current_link() else {
-            return SendResult::Offline;
-        };
-        let result = link
-            .request(events::TEXT_UPDATE_REQUEST, text_request(&text))
-            .await;
-        if matches!(
-            result,
-            SendResult::Accepted { .. } | SendResult::Unacknowledged
-        ) {
-            lock(&self.live).text = text;
+    /// The window wrote the shared text. With a Yjs hub the write is
+    /// merged into the core's replica (also while the hub is away) and the
+    /// change sent on; with a seed hub it is a `text_update_request`, or,
+    /// offline, kept and sent on the next connect.
+    pub async fn send_text(&self, text: String, base: Option<String>) -> SendResult {
+        let link = self.current_link();
+        let yjs = lock(&self.text).yjs;
+        if !yjs {
+            let Some(link) = link.filter(|l| l.is_connected()) else {
+                lock(&self.text).pending = Some(text.clone());
+                lock(&self.live).text = text;
+                return SendResult::Accepted { id: None };
+            };
+            let result = link
+                .request(events::TEXT_UPDATE_REQUEST, text_request(&text))
+                .await;
+            if matches!(
+                result,
+                SendResult::Accepted { .. } | SendResult::Unacknowledged
+            ) {
+                lock(&self.live).text = text;
+            }
+            return result;
         }
-        result
+        let written = lock(&self.text).local.from_view(&text, base.as_deref());
+        let (message, merged) = match written {
+            Ok(write) => (write.message, write.merged),
+            Err(e) => {
+                return SendResult::Rejected {
+                    error: e.to_string(),
+                };
+            }
+        };
+        self.text_changed(merged);
+        let Some(message) = message else {
+            return SendResult::Accepted { id: None };
+        };
+        match link {
+            Some(link) => match link.text_sync(message).await {
+                // Kept here and merged when the hub is back.
+                SendResult::Offline => SendResult::Accepted { id: None },
+                other => other,
+            },
+            None => SendResult::Accepted { id: None },
+        }
+    }
+
+    /// The replica changed: save it, remember its text and, if `show`,
+    /// tell the window.
+    fn text_changed(&self, show: Option<String>) {
+        let (snapshot, text) = {
+            let state = lock(&self.text);
+            (state.local.snapshot(), state.local.text())
+        };
+        let hub_key = lock(&self.live).hub_key.clone();
+        if let Err(e) = lock(&self.history).save_text_doc(&hub_key, &snapshot) {
+            warn!(error = %e, "saving the shared text failed");
+        }
+        lock(&self.live).text = text;
+        if let Some(show) = show {
+            self.views.emit(ui_events::TEXT, Value::String(show));
+        }
     }
 
     /// Sends a `send_notification_request`.
@@ -564,8 +647,36 @@ impl Core {
     }
 }
 
+/// Connected to a hub that may be a seed server (no `welcome`): once it
+/// has had time to say it syncs Yjs and has not, a write made offline is
+/// sent the seed's way.
+fn send_pending_text_later(text: Arc<Mutex<TextState>>, link: Arc<HubLink>) {
+    tokio::spawn(async move {
+        tokio::time::sleep(std::time::Duration::from_secs(2)).await;
+        let pending = {
+            let mut state = lock(&text);
+            if state.yjs {
+                None
+            } else {
+                state.pending.take()
+            }
+        };
+        if let Some(text) = pending {
+            let _ = link
+                .request(events::TEXT_UPDATE_REQUEST, text_request(&text))
+                .await;
+        }
+    });
+}
+
 impl LinkSink for Core {
     fn status(&self, status: UiStatus) {
+        if status == UiStatus::Connected
+            && lock(&self.text).pending.is_some()
+            && let Some(link) = self.current_link()
+        {
+            send_pending_text_later(self.text.clone(), link);
+        }
         lock(&self.live).status = status.clone();
         self.views.emit(
             ui_events::STATUS,
@@ -581,15 +692,60 @@ impl LinkSink for Core {
     }
 
     fn text(&self, text: String) {
+        if lock(&self.text).yjs {
+            return; // a Yjs hub sends none; a stray one must not replace the document
+        }
         lock(&self.live).text = text.clone();
         self.views.emit(ui_events::TEXT, Value::String(text));
+    }
+
+    fn text_sync(&self, message: Bytes) {
+        let outcome = lock(&self.text).local.from_hub(&message);
+        match outcome {
+            Ok(done) => {
+                if let Some(link) = self.current_link() {
+                    for reply in done.replies {
+                        link.send_text_sync(reply);
+                    }
+                }
+                if done.text.is_some() {
+                    self.text_changed(done.text);
+                }
+            }
+            Err(e) => warn!(error = %e, "a text_sync message from the hub was refused"),
+        }
     }
 
     fn notification(&self, payload: Value) {
         let _ = self.incoming.send(payload);
     }
 
-    fn welcome(&self, last_id: u64) {
+    fn welcome(&self, last_id: u64, yjs: bool) {
+        let (step1, pending) = {
+            let mut state = lock(&self.text);
+            let newly = yjs && !state.yjs;
+            state.yjs = yjs;
+            if newly {
+                // A text written while offline, before we knew: merge it now.
+                if let Some(text) = state.pending.take() {
+                    let _ = state.local.from_view(&text, None);
+                }
+            }
+            let step1 = yjs.then(|| state.local.step1().ok()).flatten();
+            (step1, None::<String>)
+        };
+        if let Some(link) = self.current_link() {
+            if let Some(step1) = step1 {
+                link.send_text_sync(step1);
+            }
+            if let Some(text) = pending {
+                let link = link.clone();
+                tokio::spawn(async move {
+                    link.request(events::TEXT_UPDATE_REQUEST, text_request(&text))
+                        .await
+                });
+            }
+        }
         // First contact with this hub: its older history is not ours to pop up.
         let hub_key = lock(&self.live).hub_key.clone();
         let mut history = lock(&self.history);

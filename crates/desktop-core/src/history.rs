@@ -94,6 +94,10 @@ impl History {
              CREATE TABLE IF NOT EXISTS hubs (
                  hub TEXT PRIMARY KEY,
                  last_id INTEGER NOT NULL
+             );
+             CREATE TABLE IF NOT EXISTS shared_text (
+                 hub TEXT PRIMARY KEY,
+                 doc BLOB NOT NULL
              );",
         )?;
         Ok(Self { db })
@@ -150,6 +154,26 @@ impl History {
             })
             .optional()?;
         Ok(id.and_then(|i| u64::try_from(i).ok()))
+    }
+
+    /// The saved shared-text document of `hub`.
+    pub fn text_doc(&self, hub: &str) -> Result<Option<Vec<u8>>, HistoryError> {
+        Ok(self
+            .db
+            .query_row("SELECT doc FROM shared_text WHERE hub = ?1", [hub], |r| {
+                r.get(0)
+            })
+            .optional()?)
+    }
+
+    /// Saves `hub`'s shared-text document.
+    pub fn save_text_doc(&self, hub: &str, doc: &[u8]) -> Result<(), HistoryError> {
+        self.db.execute(
+            "INSERT INTO shared_text (hub, doc) VALUES (?1, ?2)
+             ON CONFLICT (hub) DO UPDATE SET doc = excluded.doc",
+            params![hub, doc],
+        )?;
+        Ok(())
     }
 
     /// Remembers the hub's newest id without a notification (first contact:

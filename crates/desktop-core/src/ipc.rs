@@ -35,6 +35,9 @@ pub enum Request {
     SendText {
         /// The new text.
         text: String,
+        /// The text it was made on (what the window last drew or wrote).
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        base: Option<String>,
     },
     /// Broadcasts a notification.
     SendNotification {
@@ -153,6 +156,7 @@ mod tests {
             id: 7,
             request: Request::SendText {
                 text: "日本語".into(),
+                base: None,
             },
         };
         let line = encode(&call);
@@ -165,7 +169,7 @@ mod tests {
         match decode::<ToCore>(&line) {
             Ok(ToCore::Call {
                 id: 7,
-                request: Request::SendText { text },
+                request: Request::SendText { text, .. },
             }) => assert_eq!(text, "日本語"),
             other => panic!("{other:?}"),
         }

@@ -10,6 +10,8 @@
 //! * [`settings`]: the user's settings, saved as JSON.
 //! * [`history`]: the local notification history (SQLite), exactly once per id.
 //! * [`link`]: the Socket.IO connection to the hub, reconnecting, with replay.
+//! * [`shared_text`]: the core's replica of the shared text (a Yjs peer of
+//!   the hub, a hub to the window), so offline edits merge. Pure.
 //! * [`alerts`]: native notifications (via `pushdesk-notifier`) and icons.
 //! * [`core`]: the state and the rules tying those together ([`Core`]).
 //! * [`draft`]: the send form's notification, as the hub's request. Pure.
@@ -32,6 +34,7 @@ pub mod link;
 pub mod paths;
 pub mod service;
 pub mod settings;
+pub mod shared_text;
 pub mod tray;
 pub mod ui_events;
 

@@ -9,7 +9,10 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use pushdesk_hub_model::events;
-use pushdesk_socketio::{Client, ClientBuilder, ConnectionState, Socket, SocketEvent, Value, json};
+use pushdesk_socketio::{
+    Bytes, Client, ClientBuilder, ConnectionState, Payload, Socket, SocketEvent, Value, json,
+    placeholder,
+};
 use serde::Serialize;
 use tokio::task::JoinHandle;
 use tracing::{debug, info, warn};
@@ -90,10 +93,12 @@ pub trait LinkSink: Send + Sync + 'static {
     fn count(&self, count: u64);
     /// `text_update` (never an echo of our own text).
     fn text(&self, text: String);
+    /// `text_sync`: a Yjs sync message of the shared text.
+    fn text_sync(&self, message: Bytes);
     /// `send_notification`, as received.
     fn notification(&self, payload: Value);
-    /// Our hub's `welcome {last_id}`.
-    fn welcome(&self, last_id: u64);
+    /// Our hub's `welcome {last_id, text}`; `yjs`: it syncs the text over `text_sync`.
+    fn welcome(&self, last_id: u64, yjs: bool);
 }
 
 /// Why a request was not accepted (the UI's `SendResult`, `ui/src/core/ack.ts`).
@@ -162,6 +167,8 @@ impl HubLink {
                 auth.insert("token".into(), Value::String(t.clone()));
             }
             auth.insert("channels".into(), channels.clone());
+            // The shared text as a Yjs document, if the hub can (others ignore it).
+            auth.insert("text".into(), Value::from(events::TEXT_MODE_YJS));
             if let Some(id) = last_id() {
                 auth.insert("last_id".into(), Value::from(id));
             }
@@ -231,6 +238,41 @@ impl HubLink {
         }
     }
 
+    /// Whether the socket is connected now.
+    pub fn is_connected(&self) -> bool {
+        self.socket.is_connected()
+    }
+
+    /// Sends a `text_sync` message and waits for the ack; `Offline` when not connected.
+    pub async fn text_sync(&self, message: Vec<u8>) -> SendResult {
+        if !self.socket.is_connected() {
+            return SendResult::Offline;
+        }
+        let payload = Payload::with_binary(vec![placeholder(0)], vec![Bytes::from(message)]);
+        match self
+            .socket
+            .emit_with_ack(events::TEXT_SYNC, payload, ACK_TIMEOUT)
+            .await
+        {
+            Ok(reply) => SendResult::from_ack(&reply.args),
+            Err(pushdesk_socketio::Error::AckTimeout(_)) => SendResult::Unacknowledged,
+            Err(e) => {
+                debug!(error = %e, "text_sync failed");
+                SendResult::Offline
+            }
+        }
+    }
+
+    /// Sends a `text_sync` message without waiting (handshake replies).
+    pub fn send_text_sync(&self, message: Vec<u8>) {
+        let payload = Payload::with_binary(vec![placeholder(0)], vec![Bytes::from(message)]);
+        if self.socket.is_connected()
+            && let Err(e) = self.socket.emit(events::TEXT_SYNC, payload)
+        {
+            debug!(error = %e, "text_sync not sent");
+        }
+    }
+
     /// Emits without waiting (reports such as `notification_clicked`); dropped
     /// when not connected.
     pub fn report(&self, event: &str, payload: Value) {
@@ -277,6 +319,12 @@ fn dispatch(event: SocketEvent, sink: &dyn LinkSink) {
                 });
             }
         }
+        SocketEvent::Event(ev) if ev.name == events::TEXT_SYNC => {
+            match ev.payload.first().and_then(|v| ev.payload.attachment(v)) {
+                Some(message) => sink.text_sync(message.clone()),
+                None => debug!("text_sync without a binary argument"),
+            }
+        }
         SocketEvent::Event(ev) => {
             let first = ev.payload.args.into_iter().next().unwrap_or(Value::Null);
             match ev.name.as_str() {
@@ -298,7 +346,9 @@ fn dispatch(event: SocketEvent, sink: &dyn LinkSink) {
                 events::SEND_NOTIFICATION => sink.notification(first),
                 "welcome" => {
                     if let Some(id) = first.get("last_id").and_then(Value::as_u64) {
-                        sink.welcome(id);
+                        let yjs = first.get("text").and_then(Value::as_str)
+                            == Some(events::TEXT_MODE_YJS);
+                        sink.welcome(id, yjs);
                     }
                 }
                 other => debug!(event = other, "ignored event"),

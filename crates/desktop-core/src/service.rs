@@ -219,7 +219,7 @@ pub async fn dispatch(core: &Arc<Core>, request: Request) -> Result<Value, Strin
             core.seen();
             json(core.snapshot(true))
         }
-        Request::SendText { text } => json(core.send_text(text).await),
+        Request::SendText { text, base } => json(core.send_text(text, base).await),
         Request::SendNotification { draft } => json(core.send_notification(draft.request()).await),
         Request::History { limit } => json(core.history(limit.min(MAX_HISTORY))),
         Request::GetSettings => json(core.settings()),

@@ -44,6 +44,8 @@ pub struct Shadow {
     /// Texts sent to the client since, oldest first, each with the update
     /// that turns `base` into that version and when it was sent.
     in_flight: VecDeque<InFlight>,
+    /// How long a text sent takes to surely arrive.
+    settle: Duration,
 }
 
 #[derive(Debug)]
@@ -64,12 +66,20 @@ pub struct SeedMerge {
 }
 
 impl Shadow {
-    /// The shadow of a client that is sent `doc`'s text now.
+    /// The shadow of a client that is sent `doc`'s text now, over a
+    /// network ([`SETTLE`]).
     pub fn new(doc: &SharedText) -> Self {
+        Self::with_settle(doc, SETTLE)
+    }
+
+    /// The same, for a client whose texts arrive within `settle` (a window
+    /// of the same machine).
+    pub fn with_settle(doc: &SharedText, settle: Duration) -> Self {
         Self {
             base: doc.fork(),
             base_text: doc.text(),
             in_flight: VecDeque::new(),
+            settle,
         }
     }
 
@@ -121,10 +131,24 @@ impl Shadow {
         now: Instant,
         max_bytes: usize,
     ) -> Result<SeedMerge, TextError> {
+        self.write_on(doc, None, text, now, max_bytes)
+    }
+
+    /// [`Shadow::write`] for a client that says which text its write was
+    /// made on (`based_on`): when that is one the hub sent it, that one is
+    /// the base, with no guessing.
+    pub fn write_on(
+        &mut self,
+        doc: &mut SharedText,
+        based_on: Option<&str>,
+        text: &str,
+        now: Instant,
+        max_bytes: usize,
+    ) -> Result<SeedMerge, TextError> {
         let settled = self
             .in_flight
             .iter()
-            .take_while(|sent| now.saturating_duration_since(sent.at) >= SETTLE)
+            .take_while(|sent| now.saturating_duration_since(sent.at) >= self.settle)
             .count();
         self.settle(settled);
         // The version this write most likely started from: the one it changes least,
@@ -132,10 +156,15 @@ impl Shadow {
         let candidates = std::iter::once(self.base_text.as_str())
             .chain(self.in_flight.iter().map(|sent| sent.text.as_str()));
         let cost = |base: &str| Splice::between(base, text).map_or(0, |s| s.cost());
-        let (chosen, _) = candidates
-            .enumerate()
-            .min_by_key(|&(i, base)| (cost(base), std::cmp::Reverse(i)))
-            .unwrap_or((0, ""));
+        let candidates: Vec<&str> = candidates.collect();
+        let named = based_on.and_then(|b| candidates.iter().rposition(|c| *c == b));
+        let chosen = named.unwrap_or_else(|| {
+            candidates
+                .iter()
+                .enumerate()
+                .min_by_key(|&(i, base)| (cost(base), std::cmp::Reverse(i)))
+                .map_or(0, |(i, _)| i)
+        });
         // Move the base to that version; versions sent after it are gone
         // (the client wrote this before, or without, seeing them).
         self.settle(chosen);
@@ -160,7 +189,7 @@ impl Shadow {
     }
 
     fn reset(&mut self, doc: &SharedText) {
-        *self = Self::new(doc);
+        *self = Self::with_settle(doc, self.settle);
     }
 }
 
@@ -212,6 +241,21 @@ mod tests {
         // Later, B saw "hello big world" and deleted "big ".
         let merged = b.write(&mut doc, "hello world", later(now), MAX)?;
         assert_eq!(merged.text, "hello world");
+        Ok(())
+    }
+
+    #[test]
+    fn a_named_base_is_taken_over_the_guess() -> Result<(), TextError> {
+        let mut doc = doc_with("remote text");
+        let mut view = Shadow::new(&doc);
+        let mut other = doc.fork();
+        doc.apply(&other.set("remote text, more"))?;
+        let now = Instant::now();
+        view.sent(&doc, now);
+        // Cleared right after it was drawn: without the name, a guess would
+        // take the clear for a resend of the older text.
+        let merged = view.write_on(&mut doc, Some("remote text, more"), "", now, MAX)?;
+        assert_eq!(merged.text, "");
         Ok(())
     }
 

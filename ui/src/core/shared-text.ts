@@ -23,6 +23,8 @@ export class SharedTextSync {
   #local = "";
   /** The hub's text as far as we know (what we last sent or received). */
   #server = "";
+  /** The text the textarea was last set to or sent as: what unsent edits were made on. */
+  #synced = "";
   /** No text_update yet on this connection. */
   #awaitingInitial = true;
   /** We sent our text on this connection before its first text_update arrived. */
@@ -53,10 +55,16 @@ export class SharedTextSync {
     return this.#online && !this.#composing && this.#local !== this.#server;
   }
 
+  /** What the edits to send next were made on (read before `flush()`). */
+  get synced(): string {
+    return this.#synced;
+  }
+
   /** The text to send now, or null. */
   flush(): string | null {
     if (!this.pending()) return null;
     this.#server = this.#local;
+    this.#synced = this.#local;
     if (this.#awaitingInitial) this.#initialSuperseded = true;
     return this.#local;
   }
@@ -78,6 +86,7 @@ export class SharedTextSync {
     }
     if (unsent) return null; // ours is newer: flush() sends it
     this.#local = text;
+    this.#synced = text;
     return text;
   }
 
@@ -101,6 +110,7 @@ export class SharedTextSync {
     this.#local = value;
     if (held !== null && value === this.#base) {
       this.#local = held;
+      this.#synced = held;
       return held === value ? null : held;
     }
     return null;

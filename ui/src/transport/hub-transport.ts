@@ -40,8 +40,11 @@ export interface HubTransport {
   /** Show this notification (by id) in the history: the desktop app, after a click on it. */
   onFocus?(cb: (id: string) => void): Unsubscribe;
 
-  /** `text_update_request {text}`. Resolves with the hub's ack, if any. */
-  sendText(text: string): Promise<SendResult>;
+  /**
+   * `text_update_request {text}`. Resolves with the hub's ack, if any.
+   * `base`: the text these edits were made on (the desktop core merges by it).
+   */
+  sendText(text: string, base?: string): Promise<SendResult>;
   /** `send_notification_request`, acknowledged within a timeout. */
   sendNotification(draft: NotificationDraft): Promise<SendResult>;
   /** `history_request {limit}`: the newest notifications, or null when the hub can't say. */

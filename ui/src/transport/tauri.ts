@@ -113,8 +113,8 @@ export class TauriTransport implements HubTransport {
     return this.#dnd.add(cb);
   }
 
-  sendText(text: string): Promise<SendResult> {
-    return invoke<SendResult>("send_text", { text }).catch(() => ({ status: "offline" }) as const);
+  sendText(text: string, base?: string): Promise<SendResult> {
+    return invoke<SendResult>("send_text", { text, base }).catch(() => ({ status: "offline" }) as const);
   }
 
   sendNotification(draft: NotificationDraft): Promise<SendResult> {

@@ -21,7 +21,7 @@ export class SharedTextView {
   readonly #ta = byId<HTMLTextAreaElement>("shared-text");
   readonly #error = byId("text-error");
   readonly #sync = new SharedTextSync();
-  readonly #send: (text: string) => Promise<SendResult>;
+  readonly #send: (text: string, base: string) => Promise<SendResult>;
   readonly #channel: TextSyncChannel | null;
   readonly #modes: TextModeChooser;
   #crdt: CrdtText | null = null;
@@ -33,7 +33,7 @@ export class SharedTextView {
   #lastSendAt = -Infinity;
   #lastSyncAt = -Infinity;
 
-  constructor(send: (text: string) => Promise<SendResult>, channel?: TextSyncChannel) {
+  constructor(send: (text: string, base: string) => Promise<SendResult>, channel?: TextSyncChannel) {
     this.#send = send;
     this.#channel = channel ?? null;
     this.#modes = new TextModeChooser(this.#channel !== null);
@@ -218,10 +218,11 @@ export class SharedTextView {
       clearTimeout(this.#timer);
       this.#timer = undefined;
     }
+    const base = this.#sync.synced;
     const text = this.#sync.flush();
     if (text === null) return;
     this.#lastSendAt = performance.now();
-    void this.#send(text).then((result) => {
+    void this.#send(text, base).then((result) => {
       this.#showError(result.status === "rejected" ? `Not saved: ${result.error}` : "");
     });
   }
