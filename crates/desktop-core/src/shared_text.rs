@@ -87,20 +87,17 @@ impl LocalText {
             Instant::now(),
             limits::MAX_TEXT_BYTES,
         )?;
-        if merged.update.is_empty() {
-            return Ok(ViewWrite {
-                message: None,
-                merged: None,
-            });
-        }
-        let message = SyncMessage::Update(merged.update).encode()?;
-        let differs = merged.text != text;
-        if differs {
+        if merged.echo {
             self.shown();
         }
+        let message = if merged.update.is_empty() {
+            None
+        } else {
+            Some(SyncMessage::Update(merged.update).encode()?)
+        };
         Ok(ViewWrite {
-            message: Some(message),
-            merged: differs.then_some(merged.text),
+            message,
+            merged: merged.echo.then_some(merged.text),
         })
     }
 

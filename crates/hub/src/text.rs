@@ -212,11 +212,27 @@ impl TextHub {
                 }
             }
         };
-        match shadow.write(doc, text, now, self.max_bytes) {
-            Ok(merged) if merged.update.is_empty() => Ok(None),
+        let result = shadow.write(doc, text, now, self.max_bytes);
+        if let Ok(merged) = &result {
+            debug!(sid, wrote = ?text, merged = ?merged.text, echo = merged.echo, update = merged.update.len(), "seed write");
+        }
+        match result {
+            Ok(merged) if merged.update.is_empty() => {
+                // Nothing new, but the writer may be out of step (it wrote
+                // on a text older than one on its way to it).
+                if merged.echo
+                    && let Some(Peer {
+                        kind: Kind::Seed(shadow),
+                        sink,
+                    }) = peers.get_mut(sid)
+                {
+                    shadow.sent(doc, now);
+                    sink(Out::Text(&merged.text));
+                }
+                Ok(None)
+            }
             Ok(merged) => {
-                let echo = merged.text != text;
-                fan_out(&mut inner, Some(sid), &merged.update, true, echo);
+                fan_out(&mut inner, Some(sid), &merged.update, true, merged.echo);
                 Ok(Some(merged.update))
             }
             Err(e) => {

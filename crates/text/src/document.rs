@@ -97,6 +97,15 @@ impl SharedText {
             .encode_state_as_update_v1(&StateVector::default())
     }
 
+    /// How many changes client `id` has made in this replica's view (its
+    /// clock in the state vector).
+    pub fn clock_of(&self, id: u64) -> u32 {
+        self.doc
+            .transact()
+            .state_vector()
+            .get(&yrs::ClientID::new(id))
+    }
+
     /// Whether some update waits for one it depends on (sent out of order).
     pub fn has_missing_updates(&self) -> bool {
         self.doc.transact().has_missing_updates()

@@ -26,9 +26,9 @@ use std::time::{Duration, Instant};
 
 use crate::{SharedText, Splice, TextError};
 
-/// Texts sent to a client that are kept as possible bases of its next
-/// write; older ones are folded into the base.
-const MAX_IN_FLIGHT: usize = 8;
+/// Versions kept as possible bases of the client's next write; older ones
+/// are dropped.
+const MAX_VERSIONS: usize = 8;
 
 /// After this long a text sent to a client has reached it (or its
 /// connection is gone): later writes build on it.
@@ -37,22 +37,25 @@ pub const SETTLE: Duration = Duration::from_secs(2);
 /// One seed client's shadow.
 #[derive(Debug)]
 pub struct Shadow {
-    /// A version of the document the client surely had.
+    /// A version of the document contained in every version below.
     base: SharedText,
-    /// Its text.
-    base_text: String,
-    /// Texts sent to the client since, oldest first, each with the update
-    /// that turns `base` into that version and when it was sent.
-    in_flight: VecDeque<InFlight>,
+    /// The versions the client may have (texts sent to it, its own writes),
+    /// oldest first; never empty.
+    versions: VecDeque<Version>,
+    /// The client id this shadow writes with, and how far it has written.
+    client_id: u64,
+    clock: u32,
     /// How long a text sent takes to surely arrive.
     settle: Duration,
 }
 
 #[derive(Debug)]
-struct InFlight {
+struct Version {
     text: String,
+    /// What turns `base` into this version (empty: `base` itself).
     update: Vec<u8>,
-    at: Instant,
+    /// When it was sent or written (`None`: long ago).
+    at: Option<Instant>,
 }
 
 /// What a seed client's write did.
@@ -63,6 +66,10 @@ pub struct SeedMerge {
     pub update: Vec<u8>,
     /// The document's text after the merge.
     pub text: String,
+    /// Whether the client must be sent `text` (and [`Shadow::sent`]
+    /// called): the merge differs from what it wrote, or texts sent before
+    /// its write may still reach it and show it an older text.
+    pub echo: bool,
 }
 
 impl Shadow {
@@ -75,55 +82,86 @@ impl Shadow {
     /// The same, for a client whose texts arrive within `settle` (a window
     /// of the same machine).
     pub fn with_settle(doc: &SharedText, settle: Duration) -> Self {
+        let base = doc.fork();
         Self {
-            base: doc.fork(),
-            base_text: doc.text(),
-            in_flight: VecDeque::new(),
+            client_id: SharedText::new().client_id(),
+            clock: 0,
+            versions: VecDeque::from([Version {
+                text: doc.text(),
+                update: Vec::new(),
+                at: None,
+            }]),
+            base,
             settle,
         }
     }
 
     /// The text the client has, as far as the hub knows (the newest sent or received).
     pub fn latest(&self) -> &str {
-        self.in_flight
-            .back()
-            .map_or(self.base_text.as_str(), |sent| sent.text.as_str())
+        self.versions.back().map_or("", |v| v.text.as_str())
     }
 
     /// Records that `doc`'s text was sent to the client at `now`.
     pub fn sent(&mut self, doc: &SharedText, now: Instant) {
-        let text = doc.text();
-        if text == self.latest() {
-            return;
-        }
         // Our own state vector always decodes.
         let Ok(update) = doc.diff(&self.base.state_vector()) else {
             return;
         };
-        self.in_flight.push_back(InFlight {
-            text,
+        self.push(Version {
+            text: doc.text(),
             update,
-            at: now,
+            at: Some(now),
         });
-        if self.in_flight.len() > MAX_IN_FLIGHT {
-            self.settle(1);
+    }
+
+    fn push(&mut self, version: Version) {
+        self.versions.push_back(version);
+        while self.versions.len() > MAX_VERSIONS {
+            self.versions.pop_front();
+        }
+        if self.versions.len() == 1 {
+            self.rebase();
         }
     }
 
-    /// Makes the oldest `count` texts in flight the base.
-    fn settle(&mut self, count: usize) {
-        for sent in self.in_flight.drain(..count.min(self.in_flight.len())) {
-            let _ = self.base.apply(&sent.update);
-            self.base_text = sent.text;
+    /// With one version left, it becomes the base (so updates stay small).
+    fn rebase(&mut self) {
+        if let Some(only) = self.versions.front_mut()
+            && !only.update.is_empty()
+        {
+            let _ = self.base.apply(&only.update);
+            only.update.clear();
         }
     }
 
-    /// Merges the client's write of `text`, received at `now`, into `doc`. If the merged text
-    /// is not `text`, the caller must send it the merged text (and call
-    /// [`Shadow::sent`]), or the client stays out of step. On an error
-    /// (the merge would make the text longer than `max_bytes`) `doc` is
-    /// unchanged and the shadow starts over from `doc`: send the client
-    /// `doc`'s text.
+    /// The document at version `i`, ready to edit as this shadow.
+    fn materialize(&mut self, i: usize) -> SharedText {
+        let update = self
+            .versions
+            .get(i)
+            .map_or(&[][..], |v| v.update.as_slice());
+        let mut working = SharedText::with_client_id(self.client_id);
+        // Our own snapshot and diffs always decode.
+        let _ = working.apply(&self.base.snapshot());
+        let _ = working.apply(update);
+        if working.clock_of(self.client_id) != self.clock {
+            // This version lacks some of our earlier edits: writing with
+            // the same id would reuse their ids. Write as a new client.
+            self.client_id = SharedText::new().client_id();
+            self.clock = 0;
+            let mut fresh = SharedText::with_client_id(self.client_id);
+            let _ = fresh.apply(&working.snapshot());
+            working = fresh;
+        }
+        working
+    }
+
+    /// Merges the client's write of `text`, received at `now`, into `doc`.
+    /// When [`SeedMerge::echo`] says so, the caller must send it the merged
+    /// text (and call [`Shadow::sent`]), or the client stays out of step.
+    /// On an error (the merge would make the text longer than `max_bytes`)
+    /// `doc` is unchanged and the shadow starts over from `doc`: send the
+    /// client `doc`'s text.
     pub fn write(
         &mut self,
         doc: &mut SharedText,
@@ -145,46 +183,51 @@ impl Shadow {
         now: Instant,
         max_bytes: usize,
     ) -> Result<SeedMerge, TextError> {
-        let settled = self
-            .in_flight
-            .iter()
-            .take_while(|sent| now.saturating_duration_since(sent.at) >= self.settle)
-            .count();
-        self.settle(settled);
-        // The version this write most likely started from: the one it changes least,
-        // the newest on a tie.
-        let candidates = std::iter::once(self.base_text.as_str())
-            .chain(self.in_flight.iter().map(|sent| sent.text.as_str()));
+        // The newest version that has surely arrived makes older ones moot.
+        let settled = self.versions.iter().rposition(|v| {
+            v.at.is_none_or(|at| now.saturating_duration_since(at) >= self.settle)
+        });
+        if let Some(i) = settled {
+            self.versions.drain(..i);
+        }
+        // The version this write most likely started from: the one named,
+        // else the one it changes least, the newest on a tie.
         let cost = |base: &str| Splice::between(base, text).map_or(0, |s| s.cost());
-        let candidates: Vec<&str> = candidates.collect();
-        let named = based_on.and_then(|b| candidates.iter().rposition(|c| *c == b));
+        let named = based_on.and_then(|b| self.versions.iter().rposition(|v| v.text == b));
         let chosen = named.unwrap_or_else(|| {
-            candidates
+            self.versions
                 .iter()
                 .enumerate()
-                .min_by_key(|&(i, base)| (cost(base), std::cmp::Reverse(i)))
+                .min_by_key(|&(i, v)| (cost(&v.text), std::cmp::Reverse(i)))
                 .map_or(0, |(i, _)| i)
         });
-        // Move the base to that version; versions sent after it are gone
-        // (the client wrote this before, or without, seeing them).
-        self.settle(chosen);
-        self.in_flight.clear();
-        if self.base.text() != self.base_text {
-            // Cannot happen (each version is base plus its update); if it
-            // ever did, start over from the document rather than guess.
-            self.reset(doc);
+        let newer_in_flight = chosen + 1 < self.versions.len();
+        // The client had that version when it wrote: older ones can no
+        // longer be the base of anything it writes (a text that recurs, as
+        // when two rounds of typing start from the same text, must not pass
+        // for a resend).
+        self.versions.drain(..chosen);
+        let mut working = self.materialize(0);
+        let update = working.set(text);
+        if !update.is_empty() {
+            if let Err(e) = doc.apply_within(&update, max_bytes) {
+                self.reset(doc);
+                return Err(e);
+            }
+            self.clock = working.clock_of(self.client_id);
         }
-        let update = self.base.set(text);
-        self.base_text = text.to_owned();
-        if !update.is_empty()
-            && let Err(e) = doc.apply_within(&update, max_bytes)
-        {
-            self.reset(doc);
-            return Err(e);
-        }
+        // Our own state vector always decodes.
+        let written = working.diff(&self.base.state_vector()).unwrap_or_default();
+        self.push(Version {
+            text: text.to_owned(),
+            update: written,
+            at: Some(now),
+        });
+        let merged = doc.text();
         Ok(SeedMerge {
+            echo: merged != text || newer_in_flight,
             update,
-            text: doc.text(),
+            text: merged,
         })
     }
 
@@ -222,7 +265,7 @@ mod tests {
         let merged = b.write(&mut doc, "hello world!", now, MAX)?;
         assert_eq!(merged.text, "hello big world!");
         // B's write is not what the document now says: B must be sent it.
-        assert_ne!(merged.text, "hello world!");
+        assert!(merged.echo);
         Ok(())
     }
 
@@ -241,6 +284,75 @@ mod tests {
         // Later, B saw "hello big world" and deleted "big ".
         let merged = b.write(&mut doc, "hello world", later(now), MAX)?;
         assert_eq!(merged.text, "hello world");
+        Ok(())
+    }
+
+    #[test]
+    fn a_resend_crossing_an_update_is_answered_and_not_counted_twice() -> Result<(), TextError> {
+        // The seed page writes on input and on keyup: its keyup resend of
+        // the old text crosses the update that is on its way to it.
+        let mut doc = doc_with("hello world");
+        let mut seed = Shadow::new(&doc);
+        let mut other = doc.fork();
+        doc.apply(&other.set("hello bi world"))?;
+        let now = Instant::now();
+        seed.sent(&doc, now);
+        let merged = seed.write(&mut doc, "hello world", now, MAX)?;
+        assert!(merged.update.is_empty());
+        // It changed nothing, but the page must be told the text.
+        assert!(merged.echo);
+        seed.sent(&doc, now);
+        // Then it types "!", on the text it was sent.
+        let merged = seed.write(&mut doc, "hello bi world!", now, MAX)?;
+        assert_eq!(merged.text, "hello bi world!");
+        Ok(())
+    }
+
+    #[test]
+    fn a_text_sent_before_a_write_can_still_be_the_base_after_it() -> Result<(), TextError> {
+        let mut doc = doc_with("ab");
+        let mut seed = Shadow::new(&doc);
+        let mut other = doc.fork();
+        let now = Instant::now();
+        // "xab" is sent to the seed client; before it arrives, the client writes "ab!".
+        doc.apply(&other.set("xab"))?;
+        seed.sent(&doc, now);
+        let merged = seed.write(&mut doc, "ab!", now, MAX)?;
+        assert_eq!(merged.text, "xab!");
+        assert!(merged.echo);
+        seed.sent(&doc, now);
+        // "xab" lands after the write (the page now shows it, without its "!")
+        // and the client types "?" on it: its "!" is not deleted, "?" is added.
+        let merged = seed.write(&mut doc, "xab?", now, MAX)?;
+        assert!(
+            merged.text.contains('!') && merged.text.contains('?'),
+            "{}",
+            merged.text
+        );
+        assert_eq!(merged.text.chars().filter(|c| *c == 'x').count(), 1);
+        Ok(())
+    }
+
+    #[test]
+    fn a_text_that_recurs_is_not_taken_for_a_resend() -> Result<(), TextError> {
+        let mut doc = doc_with("hello world");
+        let mut seed = Shadow::new(&doc);
+        let mut other = doc.fork();
+        let now = Instant::now();
+        // Round one: someone types a space; the seed client writes on it.
+        doc.apply(&other.set("hello  world"))?;
+        seed.sent(&doc, now);
+        seed.write(&mut doc, "hello  world!", now, MAX)?;
+        // Round two starts over from "hello world", then the space again.
+        other.apply(&doc.snapshot())?;
+        doc.apply(&other.set("hello world"))?;
+        seed.sent(&doc, now);
+        seed.write(&mut doc, "hello world", now, MAX)?;
+        doc.apply(&other.set("hello  world"))?;
+        seed.sent(&doc, now);
+        // "hello  world!" was seen in round one; now it is a new "!".
+        let merged = seed.write(&mut doc, "hello  world!", now, MAX)?;
+        assert_eq!(merged.text, "hello  world!");
         Ok(())
     }
 
@@ -304,7 +416,7 @@ mod tests {
             doc.apply(&other.set(&format!("v{i}")))?;
             seed.sent(&doc, now);
         }
-        assert!(seed.in_flight.len() <= MAX_IN_FLIGHT);
+        assert!(seed.versions.len() <= MAX_VERSIONS);
         let merged = seed.write(&mut doc, "v49!", now, MAX)?;
         assert_eq!(merged.text, "v49!");
         Ok(())
