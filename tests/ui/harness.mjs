@@ -109,6 +109,36 @@ export async function startHub({ seed = false, standinArgs = null } = {}) {
   };
 }
 
+/**
+ * How the hub at `url` syncs the shared text, as the UI decides it: "yjs"
+ * when its `welcome` says `text: "yjs"` (the real hub: edits merge), else
+ * "full-text" (the stand-in, the seed's server: the last writer wins). Asks
+ * the hub itself, over a socket.io connection of its own (it comes and goes
+ * before the caller opens its pages, and counts as a user meanwhile).
+ */
+export async function hubTextMode(url, { timeout = 10_000 } = {}) {
+  const { io } = await import("socket.io-client");
+  const socket = io(url, { transports: ["websocket"], reconnection: false, auth: { text: "yjs" }, forceNew: true });
+  try {
+    return await new Promise((ok, fail) => {
+      const timer = setTimeout(() => fail(new Error(`no welcome or text_update from ${url} within ${timeout} ms`)), timeout);
+      const settle = (mode) => {
+        clearTimeout(timer);
+        ok(mode);
+      };
+      // Our hubs send `welcome` first; the seed's server sends no welcome, only `text_update`.
+      socket.on("welcome", (w) => settle(w?.text === "yjs" ? "yjs" : "full-text"));
+      socket.on("text_update", () => settle("full-text"));
+      socket.on("connect_error", (e) => {
+        clearTimeout(timer);
+        fail(new Error(`probing ${url}: ${e.message}`));
+      });
+    });
+  } finally {
+    socket.close();
+  }
+}
+
 export const CHROMIUM_ARGS = [
   "--headless",
   "--no-sandbox",

@@ -16,7 +16,7 @@ import { createHash } from "node:crypto";
 import { after, before, test } from "node:test";
 
 import { eventually, launchBrowser, startHub } from "./harness.mjs";
-import { CDN, JQUERY_URL, NO_HUB, SEED_HTML, SOCKET_IO_URL, notificationStub, realHubCommand } from "./seed.mjs";
+import { CDN, JQUERY_URL, NO_HUB, SEED_HTML, SOCKET_IO_URL, openSeedPage as openSeed, realHubCommand } from "./seed.mjs";
 
 const PAGE_PATH = "/seed.html";
 
@@ -45,71 +45,8 @@ after(async () => {
   await browser?.close();
 });
 
-/**
- * The seed page in its own browser context. `cdn` maps each CDN URL to the
- * body to answer with (default: the npm files). `problems` collects page
- * errors, console errors and dialogs; `requests` every URL the page asked
- * for, with how it was answered.
- */
-async function openSeedPage(hub, { cdn = CDN } = {}) {
-  const context = await browser.newContext({ locale: "ja-JP", viewport: { width: 900, height: 600 } });
-  // Without this, Chromium's Local Network Access checks block the
-  // intercepted page's ws://127.0.0.1 connection
-  // (net::ERR_BLOCKED_BY_LOCAL_NETWORK_ACCESS_CHECKS, a console error) while
-  // its same-origin polling requests pass, so socket.io stays on polling. A
-  // document answered by route.fulfill() has no remote address, so it is not
-  // known to be loopback, as the page served by Flask from 127.0.0.1 would
-  // be; the grant stands in for that.
-  await context.grantPermissions(["local-network-access"], { origin: hub.url });
-  const pageUrl = hub.url + PAGE_PATH;
-  const requests = [];
-  await context.route(
-    (url) => url.href === pageUrl || cdn.has(url.href),
-    async (route) => {
-      const url = route.request().url();
-      requests.push({ url, via: "route" });
-      if (url === pageUrl) {
-        await route.fulfill({ status: 200, contentType: "text/html; charset=utf-8", body: SEED_HTML });
-      } else {
-        // crossorigin="anonymous" makes these CORS requests; SRI needs a CORS-readable response.
-        await route.fulfill({
-          status: 200,
-          headers: { "content-type": "application/javascript; charset=utf-8", "access-control-allow-origin": "*" },
-          body: cdn.get(url),
-        });
-      }
-    },
-  );
-  const page = await context.newPage();
-  page.setDefaultTimeout(10_000);
-  await page.addInitScript(notificationStub);
-  const problems = [];
-  page.on("pageerror", (e) => problems.push(`pageerror: ${e.message}`));
-  page.on("console", (m) => {
-    if (m.type() === "error") problems.push(`console: ${m.text()}`);
-  });
-  page.on("dialog", (d) => {
-    problems.push(`dialog: ${d.type()} ${d.message()}`);
-    void d.dismiss();
-  });
-  page.on("request", (r) => {
-    const url = r.url();
-    if (url !== pageUrl && !cdn.has(url)) requests.push({ url, via: "network" });
-  });
-  page.on("requestfailed", (r) => problems.push(`requestfailed: ${r.url()} ${r.failure()?.errorText ?? ""}`));
-  const response = await page.goto(pageUrl, { timeout: 15_000 });
-  assert.ok(response, "the page loaded");
-  assert.ok((await response.body()).equals(SEED_HTML), "the page is the seed's HTML, byte for byte");
-  return {
-    page,
-    context,
-    problems,
-    requests,
-    count: () => page.locator("#user_count").textContent(),
-    notifications: () => page.evaluate(() => window.__seedNotifications()),
-    close: () => context.close(),
-  };
-}
+/** The seed page in its own browser context (see openSeedPage in seed.mjs). */
+const openSeedPage = (hub, options) => openSeed(browser, hub, { path: PAGE_PATH, ...options });
 
 test("the seed page's CDN integrity hashes match the npm files served for them", () => {
   const scripts = pageScripts();

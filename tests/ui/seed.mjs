@@ -1,8 +1,10 @@
 // The seed's page as the browser tests serve it: its HTML, the npm files
 // that stand in for its two CDN scripts, and a stand-in for the Web
-// Notifications API. Used by seed-page.test.mjs (the page on the hub's own
-// origin) and cross-origin.test.mjs (the page served from another origin).
+// Notifications API. Used by seed-page.test.mjs and crdt-text.test.mjs (the
+// page on the hub's own origin, openSeedPage) and cross-origin.test.mjs (the
+// page served from another origin).
 
+import assert from "node:assert/strict";
 import { existsSync, readFileSync } from "node:fs";
 import { createRequire } from "node:module";
 import { join } from "node:path";
@@ -62,4 +64,73 @@ export function notificationStub() {
   }
   Object.defineProperty(window, "Notification", { value: RecordingNotification, configurable: true, writable: true });
   Object.defineProperty(window, "__seedNotifications", { value: () => ({ shown: shown.slice(), permissionRequests }) });
+}
+
+/**
+ * The seed page in its own context of `browser`, at `path` on `hub`'s origin
+ * (so its `io()` connects to the hub): Playwright request interception
+ * answers that URL with the page and the two CDN URLs with `cdn`'s bodies
+ * (default: the npm files); everything else goes to the hub.
+ * `window.Notification` is stubbed (notificationStub). `problems` collects
+ * page errors, console errors and dialogs; `requests` every URL the page
+ * asked for, with how it was answered.
+ */
+export async function openSeedPage(browser, hub, { cdn = CDN, path = "/seed.html" } = {}) {
+  const context = await browser.newContext({ locale: "ja-JP", viewport: { width: 900, height: 600 } });
+  // Without this, Chromium's Local Network Access checks block the
+  // intercepted page's ws://127.0.0.1 connection
+  // (net::ERR_BLOCKED_BY_LOCAL_NETWORK_ACCESS_CHECKS, a console error) while
+  // its same-origin polling requests pass, so socket.io stays on polling. A
+  // document answered by route.fulfill() has no remote address, so it is not
+  // known to be loopback, as the page served by Flask from 127.0.0.1 would
+  // be; the grant stands in for that.
+  await context.grantPermissions(["local-network-access"], { origin: hub.url });
+  const pageUrl = hub.url + path;
+  const requests = [];
+  await context.route(
+    (url) => url.href === pageUrl || cdn.has(url.href),
+    async (route) => {
+      const url = route.request().url();
+      requests.push({ url, via: "route" });
+      if (url === pageUrl) {
+        await route.fulfill({ status: 200, contentType: "text/html; charset=utf-8", body: SEED_HTML });
+      } else {
+        // crossorigin="anonymous" makes these CORS requests; SRI needs a CORS-readable response.
+        await route.fulfill({
+          status: 200,
+          headers: { "content-type": "application/javascript; charset=utf-8", "access-control-allow-origin": "*" },
+          body: cdn.get(url),
+        });
+      }
+    },
+  );
+  const page = await context.newPage();
+  page.setDefaultTimeout(10_000);
+  await page.addInitScript(notificationStub);
+  const problems = [];
+  page.on("pageerror", (e) => problems.push(`pageerror: ${e.message}`));
+  page.on("console", (m) => {
+    if (m.type() === "error") problems.push(`console: ${m.text()}`);
+  });
+  page.on("dialog", (d) => {
+    problems.push(`dialog: ${d.type()} ${d.message()}`);
+    void d.dismiss();
+  });
+  page.on("request", (r) => {
+    const url = r.url();
+    if (url !== pageUrl && !cdn.has(url)) requests.push({ url, via: "network" });
+  });
+  page.on("requestfailed", (r) => problems.push(`requestfailed: ${r.url()} ${r.failure()?.errorText ?? ""}`));
+  const response = await page.goto(pageUrl, { timeout: 15_000 });
+  assert.ok(response, "the page loaded");
+  assert.ok((await response.body()).equals(SEED_HTML), "the page is the seed's HTML, byte for byte");
+  return {
+    page,
+    context,
+    problems,
+    requests,
+    count: () => page.locator("#user_count").textContent(),
+    notifications: () => page.evaluate(() => window.__seedNotifications()),
+    close: () => context.close(),
+  };
 }
