@@ -56,6 +56,8 @@ struct Version {
     update: Vec<u8>,
     /// When it was sent or written (`None`: long ago).
     at: Option<Instant>,
+    /// Written by the client (a later write of its own supersedes it).
+    own: bool,
 }
 
 /// What a seed client's write did.
@@ -90,6 +92,7 @@ impl Shadow {
                 text: doc.text(),
                 update: Vec::new(),
                 at: None,
+                own: false,
             }]),
             base,
             settle,
@@ -111,6 +114,7 @@ impl Shadow {
             text: doc.text(),
             update,
             at: Some(now),
+            own: false,
         });
     }
 
@@ -216,12 +220,18 @@ impl Shadow {
             }
             self.clock = working.clock_of(self.client_id);
         }
+        // What remains possible: the texts sent after the chosen one (still
+        // on their way), then this write; the chosen version and the
+        // client's earlier writes are behind it now.
+        self.versions.pop_front();
+        self.versions.retain(|v| !v.own);
         // Our own state vector always decodes.
         let written = working.diff(&self.base.state_vector()).unwrap_or_default();
         self.push(Version {
             text: text.to_owned(),
             update: written,
             at: Some(now),
+            own: true,
         });
         let merged = doc.text();
         Ok(SeedMerge {
@@ -354,6 +364,20 @@ mod tests {
         let merged = seed.write(&mut doc, "hello  world!", now, MAX)?;
         assert_eq!(merged.text, "hello  world!");
         Ok(())
+    }
+
+    #[test]
+    fn a_fast_writer_builds_on_its_own_last_write() {
+        // Coalesced writes of a client typing fast: each is based on its
+        // previous one, never on an older one that happens to be closer.
+        let mut doc = doc_with("");
+        let mut seed = Shadow::new(&doc);
+        let now = Instant::now();
+        for i in (0..=200).step_by(7).chain([200]) {
+            let text = format!("draft {i}");
+            let merged = seed.write(&mut doc, &text, now, MAX).expect("merges");
+            assert_eq!(merged.text, text);
+        }
     }
 
     #[test]
