@@ -248,8 +248,7 @@ impl TextHub {
     /// Stores an update this node applied (after [`TextHub::sync`] or
     /// [`TextHub::seed_write`]), compacting the log now and then.
     pub async fn store_update(&self, update: Vec<u8>) -> Result<(), StoreError> {
-        let text = self.text();
-        let mark = self.store.append_text(update, text).await?;
+        let mark = self.store.append_text(update).await?;
         if !self.watched {
             *self.folded.lock().unwrap_or_else(PoisonError::into_inner) = Some(mark);
         }
@@ -259,7 +258,8 @@ impl TextHub {
         Ok(())
     }
 
-    /// Folds the stored log into one snapshot.
+    /// Folds the stored log into one snapshot, and stores the plain text
+    /// beside it (for `sqlite3` and older builds; not on every keystroke).
     pub async fn compact(&self) {
         let Some(upto) = self
             .folded
@@ -270,10 +270,16 @@ impl TextHub {
             return;
         };
         // Taken after `upto` was applied: it holds everything up to it.
-        let snapshot = self.snapshot();
+        let (snapshot, text) = {
+            let inner = self.lock();
+            (inner.doc.snapshot(), inner.doc.text())
+        };
         match self.store.compact_text(upto, snapshot).await {
             Ok(()) => self.stored_since_compaction.store(0, Ordering::Relaxed),
             Err(e) => warn!(error = %e, "compacting the stored text failed; will retry"),
+        }
+        if let Err(e) = self.store.set_text(&text).await {
+            warn!(error = %e, "storing the plain text failed");
         }
     }
 

@@ -282,13 +282,12 @@ impl Store {
         }
     }
 
-    /// Stores one update of the shared text's document, and the text it
-    /// now shows (what [`Store::text`] returns); with Redis, every node
-    /// hears of it (see [`Store::watch_text`]).
-    pub async fn append_text(&self, update: Vec<u8>, text: String) -> Result<TextMark, StoreError> {
+    /// Stores one update of the shared text's document; with Redis, every
+    /// node hears of it (see [`Store::watch_text`]).
+    pub async fn append_text(&self, update: Vec<u8>) -> Result<TextMark, StoreError> {
         match &self.backend {
-            Backend::Local(s) => s.append_text(update, text).await,
-            Backend::Redis(s) => s.append_text(update, text).await,
+            Backend::Local(s) => s.append_text(update).await,
+            Backend::Redis(s) => s.append_text(update).await,
         }
     }
 

@@ -35,7 +35,7 @@ use super::{Retention, StoreError, TextMark};
 /// | `P` `next_id` | string (integer) | the last notification id handed out (`INCR`) |
 /// | `P` `history` | sorted set | score: id; member: the notification's JSON (starting `{"id":N,`) |
 /// | `P` `history:ts` | sorted set | score: timestamp (Unix ms); member: id, for pruning by age |
-/// | `P` `text` | string | the shared text, as plain text |
+/// | `P` `text` | string | the shared text, as plain text as of the last compaction |
 /// | `P` `text:log` | stream | the shared text's document: one Yjs update per entry (field `u`) |
 /// | `P` `text:snap` | hash | `mark`: the last log entry folded in; `data`: the document up to it, compacted |
 /// | `P` `nodes` | set | ids of the nodes that may be counting users |
@@ -633,22 +633,12 @@ impl RedisStore {
         Ok((updates, TextMark::Stream(mark)))
     }
 
-    pub(crate) async fn append_text(
-        &self,
-        update: Vec<u8>,
-        text: String,
-    ) -> Result<TextMark, StoreError> {
-        let (id,): (String,) = redis::pipe()
-            .atomic()
-            .cmd("XADD")
+    pub(crate) async fn append_text(&self, update: Vec<u8>) -> Result<TextMark, StoreError> {
+        let id: String = redis::cmd("XADD")
             .arg(&self.keys.text_log)
             .arg("*")
             .arg("u")
             .arg(update)
-            .cmd("SET")
-            .arg(&self.keys.text)
-            .arg(text)
-            .ignore()
             .query_async(&mut self.conn.clone())
             .await?;
         Ok(TextMark::Stream(id))

@@ -12,8 +12,8 @@
 //!   subscription (version 2 added `channel`; older rows are `default`);
 //! * `text_updates(seq INTEGER PRIMARY KEY, data BLOB)` (version 3): the
 //!   shared text as a Yjs document, a snapshot then the updates after it,
-//!   in order. `state.text` keeps the plain text beside it, readable with
-//!   `sqlite3` and by older builds.
+//!   in order. `state.text` keeps the plain text as of the last
+//!   compaction, readable with `sqlite3` and by older builds.
 //!
 //! One [`rusqlite::Connection`] behind a [`std::sync::Mutex`]; every call
 //! runs on tokio's blocking pool ([`tokio::task::spawn_blocking`]). Each
@@ -387,20 +387,11 @@ impl LocalStore {
         .await
     }
 
-    /// Stores one update of the document and the text it now shows, in one transaction.
-    pub(crate) async fn append_text(
-        &self,
-        update: Vec<u8>,
-        text: String,
-    ) -> Result<TextMark, StoreError> {
-        self.with_conn(move |conn, shared| {
-            let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
-            tx.execute("INSERT INTO text_updates (data) VALUES (?1)", [&update])?;
-            let seq = tx.last_insert_rowid();
-            tx.execute("UPDATE state SET text = ?1 WHERE id = 1", [&text])?;
-            tx.commit()?;
-            *shared.text.write().unwrap_or_else(PoisonError::into_inner) = text;
-            Ok(TextMark::Seq(seq))
+    /// Stores one update of the document.
+    pub(crate) async fn append_text(&self, update: Vec<u8>) -> Result<TextMark, StoreError> {
+        self.with_conn(move |conn, _| {
+            conn.execute("INSERT INTO text_updates (data) VALUES (?1)", [&update])?;
+            Ok(TextMark::Seq(conn.last_insert_rowid()))
         })
         .await
     }
