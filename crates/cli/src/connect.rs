@@ -70,13 +70,33 @@ impl ConnectArgs {
     /// A client for one request (`send`, `text`): a couple of quick retries,
     /// then it gives up rather than reconnecting forever.
     pub fn connect_once(&self, timeout: Duration) -> anyhow::Result<(Client, Socket, Events)> {
+        self.connect_once_with(timeout, &[])
+    }
+
+    /// [`Self::connect_once`] with more fields in the auth payload (beside
+    /// the token), such as `text: "yjs"`.
+    pub fn connect_once_with(
+        &self,
+        timeout: Duration,
+        auth: &[(&str, Value)],
+    ) -> anyhow::Result<(Client, Socket, Events)> {
+        let mut builder = self.builder()?;
+        if !auth.is_empty() {
+            let mut fields = serde_json::Map::new();
+            if let Some(token) = &self.token {
+                fields.insert("token".into(), Value::from(token.as_str()));
+            }
+            for (key, value) in auth {
+                fields.insert((*key).into(), value.clone());
+            }
+            builder = builder.auth(Value::Object(fields));
+        }
         let policy = ReconnectPolicy {
             max_attempts: Some(2),
             delay: Duration::from_millis(300),
             ..Default::default()
         };
-        Ok(self
-            .builder()?
+        Ok(builder
             .reconnect(policy)
             .connect_timeout(timeout)
             .connect()?)

@@ -1,16 +1,32 @@
 //! `pushdesk text`: prints the shared text, or sets it.
+//!
+//! Against our hub (its `welcome` says `text: "yjs"`) the command is a Yjs
+//! peer: it holds a `pushdesk-text` document, syncs it with the hub over
+//! `text_sync` (state vector, then what each side lacks), and `--set` sends
+//! the one edit that turns the synced text into the new one. An edit made
+//! elsewhere meanwhile merges with it instead of being overwritten. Against
+//! the seed's server, which knows only whole texts, it reads `text_update`
+//! and writes `text_update_request {text}`.
 
 use std::io::Write as _;
 use std::time::Duration;
 
-use anyhow::bail;
+use anyhow::{Context as _, bail};
 use pushdesk_hub_model::events;
-use pushdesk_socketio::{Error, SocketEvent, Value, json};
+use pushdesk_socketio::{
+    Bytes, Error, Events, Payload, Socket, SocketEvent, Value, json, placeholder,
+};
+use pushdesk_text::{SharedText, SyncMessage, answer};
+use tracing::debug;
 
 use crate::connect::{ConnectArgs, wait_connected};
 
 /// Flags of `pushdesk text`.
 #[derive(Debug, clap::Args)]
+#[command(after_help = "\
+Against a Pushdesk hub, --set edits the shared document: it sends the smallest \
+change from the text it synced to TEXT, so someone typing elsewhere at the same \
+moment keeps their words. Against the seed's server it replaces the text.")]
 pub struct Args {
     #[command(flatten)]
     connect: ConnectArgs,
@@ -22,83 +38,189 @@ pub struct Args {
     timeout: f64,
 }
 
-/// Connects and returns the text the hub sends on connect.
-async fn read_text(connect: &ConnectArgs, timeout: Duration) -> anyhow::Result<String> {
-    let (client, _socket, mut events) = connect.connect_once(timeout)?;
-    let result = tokio::time::timeout(timeout, async {
-        wait_connected(&mut events, &client, &connect.server).await?;
-        loop {
-            match events.next().await {
-                Some(SocketEvent::Event(ev)) if ev.name == events::TEXT_UPDATE => {
-                    return Ok(ev
-                        .payload
-                        .first()
-                        .and_then(|v| v.get("text"))
-                        .and_then(Value::as_str)
-                        .unwrap_or_default()
-                        .to_owned());
+/// The largest text the hub keeps (the hub refuses longer ones too; this
+/// bounds what a hostile hub can make us hold).
+const MAX_TEXT: usize = pushdesk_hub_model::limits::MAX_TEXT_BYTES;
+
+/// How the connected hub keeps the text.
+enum Synced {
+    /// Our hub: a Yjs document, synced.
+    Yjs(SharedText),
+    /// The seed's server: the whole text it sent.
+    Seed(String),
+}
+
+/// Connects (saying we speak Yjs) and syncs the text.
+async fn sync(
+    connect: &ConnectArgs,
+    socket: &Socket,
+    events: &mut Events,
+    client: &pushdesk_socketio::Client,
+) -> anyhow::Result<Synced> {
+    wait_connected(events, client, &connect.server).await?;
+    let mut doc = SharedText::new();
+    loop {
+        let Some(event) = events.next().await else {
+            bail!("{} closed the connection", connect.server);
+        };
+        let SocketEvent::Event(ev) = event else {
+            continue;
+        };
+        match ev.name.as_str() {
+            "welcome" => {
+                let yjs = ev
+                    .payload
+                    .first()
+                    .and_then(|v| v.get("text"))
+                    .and_then(Value::as_str)
+                    == Some(events::TEXT_MODE_YJS);
+                if yjs {
+                    let step1 = SyncMessage::Step1(doc.state_vector()).encode()?;
+                    socket
+                        .emit(events::TEXT_SYNC, binary(step1))
+                        .context("sending the text handshake")?;
                 }
-                Some(_) => {}
-                None => bail!("{} closed the connection", connect.server),
             }
+            events::TEXT_SYNC => {
+                let Some(bytes) = ev.payload.first().and_then(|v| ev.payload.attachment(v)) else {
+                    bail!("the hub sent a text_sync event without its message");
+                };
+                let message = SyncMessage::decode(bytes).context("the hub's text_sync message")?;
+                let done = matches!(message, SyncMessage::Step2(_));
+                let reply = answer(&mut doc, &message, true, MAX_TEXT)
+                    .context("the hub's text_sync message")?;
+                for reply in reply.replies {
+                    socket
+                        .emit(events::TEXT_SYNC, binary(reply))
+                        .context("answering the text handshake")?;
+                }
+                if done {
+                    debug!(
+                        chars = doc.text().chars().count(),
+                        "synced the shared text as a Yjs peer"
+                    );
+                    return Ok(Synced::Yjs(doc));
+                }
+            }
+            events::TEXT_UPDATE => {
+                let text = ev
+                    .payload
+                    .first()
+                    .and_then(|v| v.get("text"))
+                    .and_then(Value::as_str)
+                    .unwrap_or_default();
+                debug!(
+                    chars = text.chars().count(),
+                    "got the whole shared text (the seed's way)"
+                );
+                return Ok(Synced::Seed(text.to_owned()));
+            }
+            _ => {}
         }
-    })
-    .await;
+    }
+}
+
+/// One binary argument, as `text_sync` carries its message.
+fn binary(message: Vec<u8>) -> Payload {
+    Payload::with_binary(vec![placeholder(0)], vec![Bytes::from(message)])
+}
+
+/// What the hub said to a write: `Ok(true)` taken, `Ok(false)` no answer
+/// (the seed's server never acknowledges), `Err` refused.
+fn taken(reply: Result<pushdesk_socketio::Payload, Error>) -> anyhow::Result<bool> {
+    match reply {
+        Ok(reply) => match reply.first() {
+            Some(v) if v.get("ok").and_then(Value::as_bool) == Some(false) => {
+                bail!(
+                    "the hub rejected the text: {}",
+                    v.get("error")
+                        .and_then(Value::as_str)
+                        .unwrap_or("no reason given")
+                )
+            }
+            _ => Ok(true),
+        },
+        Err(Error::AckTimeout(_)) => Ok(false),
+        Err(e) => bail!("sending the text failed: {e}"),
+    }
+}
+
+/// Syncs, then prints the text or makes it `set`; `Ok(false)`: a seed
+/// server that did not acknowledge the write.
+async fn talk(
+    connect: &ConnectArgs,
+    socket: &Socket,
+    events: &mut Events,
+    client: &pushdesk_socketio::Client,
+    set: Option<&str>,
+) -> anyhow::Result<bool> {
+    let synced = sync(connect, socket, events, client).await?;
+    let Some(new) = set else {
+        let text = match synced {
+            Synced::Yjs(doc) => doc.text(),
+            Synced::Seed(text) => text,
+        };
+        writeln!(std::io::stdout().lock(), "{text}")?;
+        return Ok(true);
+    };
+    match synced {
+        Synced::Yjs(mut doc) => {
+            if doc.text() == new {
+                return Ok(true);
+            }
+            let update = doc.set(new);
+            let message = SyncMessage::Update(update).encode()?;
+            let reply = socket
+                .emit_with_ack(events::TEXT_SYNC, binary(message), Duration::from_secs(5))
+                .await;
+            // Our hub always answers a `text_sync`; silence is a failure.
+            if !taken(reply)? {
+                bail!("the hub did not acknowledge the edit");
+            }
+            Ok(true)
+        }
+        Synced::Seed(_) => taken(
+            socket
+                .emit_with_ack(
+                    events::TEXT_UPDATE_REQUEST,
+                    json!({ "text": new }),
+                    Duration::from_secs(2),
+                )
+                .await,
+        ),
+    }
+}
+
+/// Connects once and runs [`talk`] within `timeout`.
+async fn once(connect: &ConnectArgs, timeout: Duration, set: Option<&str>) -> anyhow::Result<bool> {
+    let (client, socket, mut events) =
+        connect.connect_once_with(timeout, &[("text", Value::from(events::TEXT_MODE_YJS))])?;
+    let outcome =
+        tokio::time::timeout(timeout, talk(connect, &socket, &mut events, &client, set)).await;
     client.disconnect().await;
-    result.map_err(|_| {
-        anyhow::anyhow!(
-            "timed out after {timeout:?} waiting for the text from {}",
-            connect.server
-        )
-    })?
+    outcome
+        .map_err(|_| anyhow::anyhow!("timed out after {timeout:?} talking to {}", connect.server))?
 }
 
 /// Prints or sets the text.
 pub async fn run(args: Args) -> anyhow::Result<()> {
     let timeout = Duration::from_secs_f64(args.timeout.clamp(0.1, 3600.0));
-    let Some(text) = args.set else {
-        let text = read_text(&args.connect, timeout).await?;
-        let mut out = std::io::stdout().lock();
-        writeln!(out, "{text}")?;
-        return Ok(());
-    };
-    let (client, socket, mut events) = args.connect.connect_once(timeout)?;
-    let outcome = tokio::time::timeout(timeout, async {
-        wait_connected(&mut events, &client, &args.connect.server).await?;
-        // Our hub acknowledges; the seed's does not, so a short wait then a check.
-        match socket
-            .emit_with_ack(
-                events::TEXT_UPDATE_REQUEST,
-                json!({ "text": text }),
-                Duration::from_secs(2),
-            )
-            .await
-        {
-            Ok(reply) => match reply.first() {
-                Some(v) if v.get("ok").and_then(Value::as_bool) == Some(false) => {
-                    bail!(
-                        "the hub rejected the text: {}",
-                        v.get("error")
-                            .and_then(Value::as_str)
-                            .unwrap_or("no reason given")
-                    )
-                }
-                _ => Ok(true),
-            },
-            Err(Error::AckTimeout(_)) => Ok(false),
-            Err(e) => bail!("sending the text failed: {e}"),
+    let acknowledged = once(&args.connect, timeout, args.set.as_deref()).await?;
+    if let Some(text) = args.set
+        && !acknowledged
+    {
+        // The seed's server does not acknowledge: read the text back.
+        let (client, socket, mut events) = args.connect.connect_once(timeout)?;
+        let read =
+            tokio::time::timeout(timeout, sync(&args.connect, &socket, &mut events, &client)).await;
+        client.disconnect().await;
+        let now = match read.map_err(|_| anyhow::anyhow!("timed out reading the text back"))?? {
+            Synced::Yjs(doc) => doc.text(),
+            Synced::Seed(text) => text,
+        };
+        if now != text {
+            bail!("the hub did not take the text");
         }
-    })
-    .await;
-    client.disconnect().await;
-    let acknowledged = outcome.map_err(|_| {
-        anyhow::anyhow!(
-            "timed out after {timeout:?} talking to {}",
-            args.connect.server
-        )
-    })??;
-    if !acknowledged && read_text(&args.connect, timeout).await? != text {
-        bail!("the hub did not take the text");
     }
     Ok(())
 }

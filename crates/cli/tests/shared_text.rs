@@ -10,7 +10,7 @@
 use std::path::Path;
 use std::time::Duration;
 
-use pushdesk_e2e::{HubProcess, RedisServer, TempDir};
+use pushdesk_e2e::{FlaskTextClient, HubProcess, RedisServer, TempDir};
 use pushdesk_socketio::{
     Bytes, Client, ClientBuilder, Events, Payload, ReconnectPolicy, Socket, SocketEvent, Value,
     json, placeholder,
@@ -250,6 +250,86 @@ async fn yjs_and_seed_peers_merge_concurrent_edits() {
 }
 
 #[tokio::test]
+async fn a_flask_style_python_clients_full_text_write_merges_with_a_concurrent_yjs_edit() {
+    bounded(async {
+        let dir = TempDir::new("text-py").unwrap();
+        let hub = hub(&dir, &[]).await;
+        let mut a = YPeer::connect(&hub.url(), None).await;
+        assert_eq!(a.set_acked("hello world").await, json!({"ok": true}));
+        let mut py = FlaskTextClient::connect(&hub.url(), WAIT).await.unwrap();
+        assert_eq!(py.text(), "hello world");
+
+        // A inserts "big " but its edit is still on its way when the Python
+        // client (which has not seen it) writes its whole text.
+        let held = a.doc.set("hello big world");
+        py.write("hello world!").await.unwrap();
+        a.send(SyncMessage::Update(held));
+        let want = "hello big world!";
+        assert_eq!(a.until(|t| t == want).await, want);
+        // The Python client is sent the merged text, which differs from its own.
+        assert_eq!(py.until(|t| t == want, WAIT).await.unwrap(), want);
+        // And its next write is diffed against that, keeping A's word.
+        py.write("hello big world!?").await.unwrap();
+        assert_eq!(
+            a.until(|t| t == "hello big world!?").await,
+            "hello big world!?"
+        );
+    })
+    .await;
+}
+
+/// Runs `pushdesk ARGS` (debug log on stderr); (success, stdout, stderr).
+async fn pushdesk(args: &[&str]) -> (bool, String, String) {
+    let out = tokio::process::Command::new(BIN)
+        .args(args)
+        .env("RUST_LOG", "pushdesk=debug")
+        .kill_on_drop(true)
+        .output()
+        .await
+        .unwrap();
+    (
+        out.status.success(),
+        String::from_utf8_lossy(&out.stdout).into_owned(),
+        String::from_utf8_lossy(&out.stderr).into_owned(),
+    )
+}
+
+#[tokio::test]
+async fn the_cli_edits_the_document_as_a_yjs_peer_and_keeps_concurrent_edits() {
+    bounded(async {
+        let dir = TempDir::new("text-cli").unwrap();
+        let hub = hub(&dir, &[]).await;
+        let url = hub.url();
+        let (ok, _, err) = pushdesk(&["text", "--server", &url, "--set", "hello world"]).await;
+        assert!(ok, "{err}");
+        let mut a = YPeer::connect(&url, None).await;
+        a.until(|t| t == "hello world").await;
+        let before = a.doc.clients();
+
+        // A's edit is held while the CLI replaces the text from what it synced.
+        let held = a.doc.set("hello world!");
+        let (ok, _, err) = pushdesk(&["text", "--server", &url, "--set", "hello big world"]).await;
+        assert!(ok, "{err}");
+        a.send(SyncMessage::Update(held));
+        let want = "hello big world!";
+        assert_eq!(a.until(|t| t == want).await, want);
+        let (ok, out, err) = pushdesk(&["text", "--server", &url]).await;
+        assert!(ok, "{err}");
+        assert_eq!(out.trim_end(), want);
+        // The CLI synced a document of its own (it says so on its log) and
+        // its edit came from one new replica.
+        assert!(err.contains("as a Yjs peer"), "{err}");
+        let after = a.doc.clients();
+        let new: Vec<_> = after
+            .iter()
+            .filter(|id| !before.contains(id) && **id != a.doc.client_id())
+            .collect();
+        assert_eq!(new.len(), 1, "before {before:?}, after {after:?}");
+    })
+    .await;
+}
+
+#[tokio::test]
 async fn offline_edits_merge_on_reconnect_and_the_document_survives_restarts() {
     bounded(async {
         let dir = TempDir::new("text").unwrap();
@@ -371,6 +451,27 @@ async fn only_tokens_with_the_text_right_edit() {
         assert!(!text.contains("reader"));
         let mut fresh = YPeer::connect(&hub.url(), Some(&writer)).await;
         assert_eq!(fresh.until(|t| !t.is_empty()).await, "from the writer!");
+
+        // The CLI with the reader's token prints the text but may not set it.
+        let url = hub.url();
+        let (ok, out, err) = pushdesk(&["text", "--server", &url, "--token", &reader]).await;
+        assert!(ok, "{err}");
+        assert_eq!(out.trim_end(), "from the writer!");
+        let (ok, _, err) =
+            pushdesk(&["text", "--server", &url, "--token", &reader, "--set", "x"]).await;
+        assert!(!ok && err.contains("may not change"), "{err}");
+        let (ok, _, err) = pushdesk(&[
+            "text",
+            "--server",
+            &url,
+            "--token",
+            &writer,
+            "--set",
+            "by the CLI",
+        ])
+        .await;
+        assert!(ok, "{err}");
+        assert_eq!(w.until(|t| t == "by the CLI").await, "by the CLI");
     })
     .await;
 }

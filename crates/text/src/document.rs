@@ -106,6 +106,20 @@ impl SharedText {
             .get(&yrs::ClientID::new(id))
     }
 
+    /// The replicas whose changes this one has seen (ids in the state
+    /// vector), in ascending order.
+    pub fn clients(&self) -> Vec<u64> {
+        let mut ids: Vec<u64> = self
+            .doc
+            .transact()
+            .state_vector()
+            .iter()
+            .map(|(id, _)| id.get())
+            .collect();
+        ids.sort_unstable();
+        ids
+    }
+
     /// Whether some update waits for one it depends on (sent out of order).
     pub fn has_missing_updates(&self) -> bool {
         self.doc.transact().has_missing_updates()
