@@ -3,11 +3,12 @@
 //!
 //! This crate owns:
 //! * the peers' sources under `tests/peers/` — the Node reference server
-//!   (`peers/node/server.js`, socket.io 4.8) and the seed's Flask-SocketIO app
-//!   (`peers/python/seed_app.py`);
+//!   (`peers/node/server.js`, socket.io 4.8), the seed's Flask-SocketIO app
+//!   (`peers/python/seed_app.py`) and Python clients (`peers/python/seed_*.py`);
 //! * their one-time installation ([`ensure_node_modules`],
 //!   [`ensure_python_venv`]), safe when many test processes race for it;
-//! * handles that start and stop them: [`NodePeer`], [`FlaskSeed`], the
+//! * handles that start and stop them: [`NodePeer`], [`FlaskSeed`], the seed's
+//!   Python text client [`FlaskTextClient`], the
 //!   in-process socketioxide server [`SioxServer`] and the never-pinging
 //!   Engine.IO server [`SilentServer`], and a real notification daemon
 //!   (dunst on a private D-Bus and Xvfb) [`NotificationDaemon`], and a
@@ -32,6 +33,7 @@ pub use http::{HttpResponse, http_get, polling_handshake};
 pub use peers::desktop::Desktop;
 pub use peers::dunst::{DunstNotification, NotificationDaemon};
 pub use peers::flask::FlaskSeed;
+pub use peers::flask_text::FlaskTextClient;
 pub use peers::hub::{HubProcess, TempDir};
 pub use peers::node::{NodeOptions, NodePeer, NodeTransports};
 pub use peers::redis::RedisServer;
