@@ -8,6 +8,7 @@
 //! * [`args`]: command-line flags of `pushdesk-tray`.
 //! * [`paths`]: where the data directory and the core's address file are.
 //! * [`settings`]: the user's settings, saved as JSON.
+//! * [`private_file`]: how a file with a secret is written (0600, atomic).
 //! * [`history`]: the local notification history (SQLite), exactly once per id.
 //! * [`link`]: the Socket.IO connection to the hub, reconnecting, with replay.
 //! * [`shared_text`]: the core's replica of the shared text (a Yjs peer of
@@ -32,6 +33,7 @@ pub mod history;
 pub mod ipc;
 pub mod link;
 pub mod paths;
+pub mod private_file;
 pub mod service;
 pub mod settings;
 pub mod shared_text;

@@ -76,7 +76,10 @@ impl Service {
         let Some(listener) = lock(&self.listener).take() else {
             return Ok(());
         };
-        write_private(&self.address_file, &ipc::encode(&self.address))?;
+        crate::private_file::write_private(
+            &self.address_file,
+            ipc::encode(&self.address).as_bytes(),
+        )?;
         let me = self.clone();
         tokio::spawn(async move {
             loop {
@@ -238,29 +241,11 @@ pub async fn dispatch(core: &Arc<Core>, request: Request) -> Result<Value, Strin
     }
 }
 
-/// Compares secrets without stopping at the first difference.
+/// Compares secrets in constant time (`subtle`); a length difference is
+/// no secret.
 fn same(a: &str, b: &str) -> bool {
-    a.len() == b.len()
-        && a.bytes()
-            .zip(b.bytes())
-            .fold(0u8, |acc, (x, y)| acc | (x ^ y))
-            == 0
-}
-
-/// Writes `contents` to `path` (via a temporary file and a rename) so that
-/// only the user can read it.
-fn write_private(path: &Path, contents: &str) -> std::io::Result<()> {
-    use std::io::Write as _;
-    let tmp = path.with_extension("tmp");
-    let _ = std::fs::remove_file(&tmp);
-    let mut options = std::fs::OpenOptions::new();
-    options.write(true).create_new(true);
-    #[cfg(unix)]
-    std::os::unix::fs::OpenOptionsExt::mode(&mut options, 0o600);
-    let mut file = options.open(&tmp)?;
-    file.write_all(contents.as_bytes())?;
-    file.sync_all()?;
-    std::fs::rename(&tmp, path)
+    use subtle::ConstantTimeEq as _;
+    a.as_bytes().ct_eq(b.as_bytes()).into()
 }
 
 #[cfg(test)]

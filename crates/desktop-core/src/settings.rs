@@ -2,7 +2,6 @@
 //! Loading never loses a file: one that can't be read is kept aside as
 //! `settings.json.bad` and the defaults are used.
 
-use std::io::Write as _;
 use std::path::{Path, PathBuf};
 
 use pushdesk_hub_model::Urgency;
@@ -168,17 +167,11 @@ impl SettingsFile {
         }
     }
 
-    /// Saves atomically (write a temporary file, then rename over).
+    /// Saves atomically, readable by the user only (it holds the token):
+    /// see [`crate::private_file::write_private`].
     pub fn save(&self, settings: &Settings) -> std::io::Result<()> {
-        if let Some(dir) = self.path.parent() {
-            std::fs::create_dir_all(dir)?;
-        }
-        let tmp = self.path.with_extension("json.tmp");
-        let mut file = std::fs::File::create(&tmp)?;
         let json = serde_json::to_vec_pretty(settings).map_err(std::io::Error::other)?;
-        file.write_all(&json)?;
-        file.sync_all()?;
-        std::fs::rename(&tmp, &self.path)
+        crate::private_file::write_private(&self.path, &json)
     }
 }
 
