@@ -171,11 +171,16 @@ impl Core {
         std::fs::create_dir_all(&data_dir)?;
         let settings_file = SettingsFile::in_dir(&data_dir);
         let (settings, settings_warning) = settings_file.load();
-        let history = History::open(&data_dir)?;
+        // A damaged history is moved aside, never a tray that will not start.
+        let (history, history_warning) = History::open_or_recover(&data_dir)?;
         let (alerts, alert_events, alerts_warning) =
             Alerts::start(notifier_name, data_dir.join("icons")).await;
         let (incoming, incoming_rx) = mpsc::unbounded_channel();
-        let warnings = settings_warning.into_iter().chain(alerts_warning).collect();
+        let warnings = settings_warning
+            .into_iter()
+            .chain(history_warning)
+            .chain(alerts_warning)
+            .collect();
         let core = Arc::new(Self {
             data_dir,
             settings_file,

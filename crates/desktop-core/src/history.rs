@@ -4,7 +4,7 @@
 //! again. It also remembers, per hub, the newest id seen: what the app asks
 //! the hub to replay after on reconnect.
 
-use std::path::Path;
+use std::path::{Path, PathBuf};
 
 use rusqlite::{Connection, OptionalExtension as _, params};
 use serde::Serialize;
@@ -56,8 +56,23 @@ pub struct Entry {
 
 /// Errors of the history database.
 #[derive(Debug, thiserror::Error)]
-#[error("local history: {0}")]
-pub struct HistoryError(#[from] rusqlite::Error);
+pub enum HistoryError {
+    /// SQLite refused.
+    #[error("local history: {0}")]
+    Db(#[from] rusqlite::Error),
+    /// Moving a damaged history aside failed.
+    #[error("local history: moving the damaged file aside: {0}")]
+    Io(#[from] std::io::Error),
+}
+
+/// Whether `e` says the database file itself is damaged (not a full disk,
+/// a permission or a lock, which moving the file aside would not cure).
+fn is_damage(e: &rusqlite::Error) -> bool {
+    matches!(
+        e.sqlite_error_code(),
+        Some(rusqlite::ErrorCode::DatabaseCorrupt | rusqlite::ErrorCode::NotADatabase)
+    )
+}
 
 /// The history database.
 #[derive(Debug)]
@@ -69,6 +84,51 @@ impl History {
     /// Opens (creating) `history.sqlite3` in `dir`.
     pub fn open(dir: &Path) -> Result<Self, HistoryError> {
         Self::with_connection(Connection::open(dir.join("history.sqlite3"))?)
+    }
+
+    /// Opens `history.sqlite3` in `dir`; if it is damaged (not a database,
+    /// or failing SQLite's quick check), moves it aside as
+    /// `history.sqlite3.damaged-<unix time>` (its `-wal`/`-shm` too, so
+    /// nothing is deleted) and starts a new one. The message says what
+    /// happened, to tell the user once.
+    pub fn open_or_recover(dir: &Path) -> Result<(Self, Option<String>), HistoryError> {
+        let path = dir.join("history.sqlite3");
+        let damage = match Self::open_checked(&path) {
+            Ok(history) => return Ok((history, None)),
+            Err(HistoryError::Db(e)) if is_damage(&e) => e,
+            Err(e) => return Err(e),
+        };
+        let stamp = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map_or(0, |d| d.as_secs());
+        let aside = dir.join(format!("history.sqlite3.damaged-{stamp}"));
+        for suffix in ["", "-wal", "-shm"] {
+            let from = dir.join(format!("history.sqlite3{suffix}"));
+            if from.exists() {
+                let to = PathBuf::from(format!("{}{suffix}", aside.display()));
+                std::fs::rename(&from, &to)?;
+            }
+        }
+        let history = Self::open(dir)?;
+        let message = format!(
+            "The local history was damaged ({damage}); it was moved to {} and a new one started.",
+            aside.display()
+        );
+        Ok((history, Some(message)))
+    }
+
+    fn open_checked(path: &Path) -> Result<Self, HistoryError> {
+        let history = Self::with_connection(Connection::open(path)?)?;
+        let verdict: String = history
+            .db
+            .query_row("PRAGMA quick_check", [], |row| row.get(0))?;
+        if verdict != "ok" {
+            return Err(HistoryError::Db(rusqlite::Error::SqliteFailure(
+                rusqlite::ffi::Error::new(rusqlite::ffi::SQLITE_CORRUPT),
+                Some(verdict),
+            )));
+        }
+        Ok(history)
     }
 
     /// An in-memory history, for tests.
@@ -265,6 +325,34 @@ mod tests {
     use serde_json::json;
 
     use super::*;
+
+    #[test]
+    fn a_damaged_history_is_moved_aside_and_a_new_one_started() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let path = dir.path().join("history.sqlite3");
+        std::fs::write(&path, vec![0x5a; 8192]).expect("garbage");
+        let (mut h, warning) = History::open_or_recover(dir.path()).expect("recovered");
+        let warning = warning.expect("the user is told");
+        assert!(warning.contains("damaged"), "{warning}");
+        let n = json!({"title": "a"});
+        assert!(h.record("hub", Some(1), &n, 1).expect("record").is_some());
+        let aside: Vec<_> = std::fs::read_dir(dir.path())
+            .expect("list")
+            .filter_map(|e| e.ok())
+            .filter(|e| e.file_name().to_string_lossy().contains(".damaged-"))
+            .collect();
+        assert_eq!(aside.len(), 1);
+        assert_eq!(
+            std::fs::read(aside[0].path()).expect("kept"),
+            vec![0x5a; 8192]
+        );
+        drop(h);
+
+        // A healthy one is opened as it is, and says nothing.
+        let (h, warning) = History::open_or_recover(dir.path()).expect("opens");
+        assert_eq!(warning, None);
+        assert_eq!(h.last_id("hub").expect("id"), Some(1));
+    }
 
     #[test]
     fn an_id_is_stored_once_per_hub_and_last_id_follows() {

@@ -149,3 +149,25 @@ async fn a_wrong_secret_gets_nothing_and_the_address_file_is_private() -> anyhow
     core.shutdown().await;
     Ok(())
 }
+
+#[tokio::test]
+async fn a_damaged_history_does_not_stop_the_core_and_the_user_is_told_once() -> anyhow::Result<()>
+{
+    let dir = tempfile::tempdir()?;
+    std::fs::write(
+        dir.path().join("history.sqlite3"),
+        b"this is not a database, at all",
+    )?;
+    let (core, _service) = core_with_service(dir.path()).await?;
+    let warnings = core.snapshot(false).warnings;
+    assert_eq!(
+        warnings
+            .iter()
+            .filter(|w| w.contains("history was damaged"))
+            .count(),
+        1,
+        "{warnings:?}"
+    );
+    core.shutdown().await;
+    Ok(())
+}
