@@ -88,7 +88,7 @@ async fn run(base: Option<Url>, mut rx: mpsc::Receiver<Notification>) {
         if let (Some(base), Some(icons)) = (&base, &icons)
             && let Some(url) = resolve_icon(base, &n.icon)
         {
-            match icons.fetch(&url).await {
+            match icons.fetch_for(&url, Some(base)).await {
                 Ok(path) => spec.icon = Some(path),
                 Err(e) => warn!("notification {key} shown without its icon: {e}"),
             }

@@ -134,7 +134,7 @@ impl Alerts {
         let icon = match (hub, n.icon.as_str()) {
             (_, "") | (None, _) => None,
             (Some(hub), icon) => match pushdesk_notifier::resolve_icon(hub, icon) {
-                Some(url) => match self.fetch_icon(&url).await {
+                Some(url) => match self.fetch_icon(&url, hub).await {
                     Ok(path) => Some(path),
                     Err(e) => {
                         debug!(%url, error = %e, "icon not fetched; shown without it");
@@ -174,9 +174,12 @@ impl Alerts {
         }
     }
 
-    async fn fetch_icon(&self, url: &url::Url) -> Result<PathBuf, String> {
+    async fn fetch_icon(&self, url: &url::Url, hub: &url::Url) -> Result<PathBuf, String> {
         match &self.icons {
-            Some(cache) => cache.fetch(url).await.map_err(|e| e.to_string()),
+            Some(cache) => cache
+                .fetch_for(url, Some(hub))
+                .await
+                .map_err(|e| e.to_string()),
             None => Err("no icon cache".into()),
         }
     }

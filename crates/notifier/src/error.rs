@@ -33,6 +33,12 @@ pub enum IconError {
     /// Not an http(s) URL.
     #[error("icon URL {0} refused: only http and https are fetched")]
     Refused(String),
+    /// The URL points at a local or private address that is not the hub's.
+    #[error("icon {url} refused: it points at a local or private address")]
+    Private {
+        /// The icon's URL (shortened).
+        url: String,
+    },
     /// The request failed (connection, TLS, redirect, body).
     #[error("fetching icon {url}: {message}")]
     Fetch {

@@ -22,6 +22,7 @@ use tracing::{debug, warn};
 use url::Url;
 
 use crate::error::IconError;
+use crate::guard::{PublicOnly, is_public};
 
 /// Limits of an [`IconCache`].
 #[derive(Debug, Clone)]
@@ -60,7 +61,10 @@ impl Default for IconOptions {
 #[derive(Debug, Clone)]
 pub struct IconCache {
     dir: PathBuf,
+    /// For icons anywhere: public addresses only.
     client: reqwest::Client,
+    /// For icons on the hub's own host, which may be local.
+    hub_client: reqwest::Client,
     options: IconOptions,
     /// URL → when it failed and why.
     failures: Arc<Mutex<HashMap<String, (Instant, String)>>>,
@@ -99,29 +103,56 @@ impl IconCache {
                 message,
             })?,
         };
-        // Redirects: a few, and only to http(s).
+        let user_agent = concat!("pushdesk/", env!("CARGO_PKG_VERSION"));
+        let build_err = |e: reqwest::Error| IconError::Fetch {
+            url: String::new(),
+            message: format!("HTTP client: {e}"),
+        };
+        // Any host: a few redirects, only to http(s), and only public
+        // addresses (names through `PublicOnly`, literals checked here).
         let redirects = reqwest::redirect::Policy::custom(|attempt| {
             if attempt.previous().len() >= 3 {
                 attempt.error("more than 3 redirects")
             } else if !matches!(attempt.url().scheme(), "http" | "https") {
                 attempt.error("redirect to a scheme other than http(s)")
+            } else if literal_not_public(attempt.url()) {
+                attempt.error("redirect to a local or private address")
             } else {
                 attempt.follow()
             }
         });
         let client = reqwest::Client::builder()
-            .use_preconfigured_tls(tls)
+            .use_preconfigured_tls(tls.clone())
             .redirect(redirects)
+            .dns_resolver(Arc::new(PublicOnly))
             .connect_timeout(options.timeout)
-            .user_agent(concat!("pushdesk/", env!("CARGO_PKG_VERSION")))
+            .user_agent(user_agent)
             .build()
-            .map_err(|e| IconError::Fetch {
-                url: String::new(),
-                message: format!("HTTP client: {e}"),
-            })?;
+            .map_err(build_err)?;
+        // The hub's own host, wherever it is: redirects stay on it.
+        let same_host = reqwest::redirect::Policy::custom(|attempt| {
+            let first = attempt.previous().first().and_then(Url::host_str);
+            if attempt.previous().len() >= 3 {
+                attempt.error("more than 3 redirects")
+            } else if !matches!(attempt.url().scheme(), "http" | "https") {
+                attempt.error("redirect to a scheme other than http(s)")
+            } else if attempt.url().host_str() != first {
+                attempt.error("redirect away from the hub's host")
+            } else {
+                attempt.follow()
+            }
+        });
+        let hub_client = reqwest::Client::builder()
+            .use_preconfigured_tls(tls)
+            .redirect(same_host)
+            .connect_timeout(options.timeout)
+            .user_agent(user_agent)
+            .build()
+            .map_err(build_err)?;
         Ok(Self {
             dir,
             client,
+            hub_client,
             options,
             failures: Arc::default(),
         })
@@ -133,10 +164,26 @@ impl IconCache {
     }
 
     /// The local file for `url`: the cached one if there is one, else
-    /// fetched now (within the limits) and stored.
+    /// fetched now (within the limits) and stored. Only from public
+    /// addresses: see [`IconCache::fetch_for`] for icons a hub serves.
     pub async fn fetch(&self, url: &Url) -> Result<PathBuf, IconError> {
+        self.fetch_for(url, None).await
+    }
+
+    /// [`IconCache::fetch`] for a notification from `hub`: an icon on the
+    /// hub's own host is fetched wherever that is (loopback, the LAN); any
+    /// other host only at a public address, so an icon URL cannot make the
+    /// app probe the user's machine or network.
+    pub async fn fetch_for(&self, url: &Url, hub: Option<&Url>) -> Result<PathBuf, IconError> {
         if !matches!(url.scheme(), "http" | "https") {
             return Err(IconError::Refused(url.as_str().chars().take(100).collect()));
+        }
+        let on_hub =
+            hub.is_some_and(|hub| hub.host_str().is_some() && hub.host_str() == url.host_str());
+        if !on_hub && literal_not_public(url) {
+            return Err(IconError::Private {
+                url: url.as_str().chars().take(100).collect(),
+            });
         }
         if let Some(reason) = self.recent_failure(url) {
             return Err(IconError::RecentlyFailed {
@@ -150,7 +197,12 @@ impl IconCache {
             return Ok(path);
         }
         let timeout = self.options.timeout;
-        let body = tokio::time::timeout(timeout, self.download(url))
+        let client = if on_hub {
+            &self.hub_client
+        } else {
+            &self.client
+        };
+        let body = tokio::time::timeout(timeout, self.download(client, url))
             .await
             .map_err(|_| IconError::Timeout {
                 url: url.to_string(),
@@ -214,22 +266,17 @@ impl IconCache {
         None
     }
 
-    async fn download(&self, url: &Url) -> Result<Vec<u8>, IconError> {
+    async fn download(&self, client: &reqwest::Client, url: &Url) -> Result<Vec<u8>, IconError> {
         let fetch_err = |e: reqwest::Error| IconError::Fetch {
             url: url.to_string(),
-            message: e.to_string(),
+            message: with_causes(&e),
         };
         let max = self.options.max_bytes;
         let too_large = || IconError::TooLarge {
             url: url.to_string(),
             max,
         };
-        let mut resp = self
-            .client
-            .get(url.clone())
-            .send()
-            .await
-            .map_err(fetch_err)?;
+        let mut resp = client.get(url.clone()).send().await.map_err(fetch_err)?;
         let status = resp.status();
         if !status.is_success() {
             return Err(IconError::Status {
@@ -311,6 +358,31 @@ impl IconCache {
 }
 
 /// Hex SHA-256 of the URL.
+/// `e` and its causes, `: `-separated (reqwest's own message leaves out
+/// why, such as a refused address).
+fn with_causes(e: &dyn std::error::Error) -> String {
+    let mut message = e.to_string();
+    let mut source = e.source();
+    while let Some(cause) = source {
+        let text = cause.to_string();
+        if !message.contains(&text) {
+            message.push_str(": ");
+            message.push_str(&text);
+        }
+        source = cause.source();
+    }
+    message
+}
+
+/// Whether `url`'s host is an IP literal that is not public.
+fn literal_not_public(url: &Url) -> bool {
+    match url.host() {
+        Some(url::Host::Ipv4(ip)) => !is_public(ip.into()),
+        Some(url::Host::Ipv6(ip)) => !is_public(ip.into()),
+        _ => false,
+    }
+}
+
 fn file_stem(url: &Url) -> String {
     let digest = Sha256::digest(url.as_str().as_bytes());
     digest.iter().map(|b| format!("{b:02x}")).collect()

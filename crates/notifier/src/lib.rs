@@ -13,6 +13,8 @@
 //! * [`shown`]: [`ShownOnce`], each hub id shown once in bounded memory. Pure.
 //! * [`urls`]: [`openable_url`] (click URLs: http/https only) and
 //!   [`resolve_icon`] (icon paths resolved against the hub URL). Pure.
+//! * [`guard`]: which addresses an icon may come from (public ones, or
+//!   the hub's own host). Pure but for the resolver.
 //! * [`icon`]: [`IconCache`], icons fetched over http(s) with size and time
 //!   limits into a cache directory.
 //! * [`markup`]: text escaped for XML-like markup. Pure.
@@ -41,6 +43,7 @@
 //! ```
 
 pub mod error;
+pub mod guard;
 pub mod icon;
 pub mod markup;
 pub mod models;

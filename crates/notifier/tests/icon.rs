@@ -57,6 +57,14 @@ async fn server() -> Server {
             tokio::time::sleep(Duration::from_secs(30)).await;
             PNG
         }))
+        .route("/elsewhere", get(|| async {
+            Response::builder()
+                .status(StatusCode::FOUND)
+                .header(header::LOCATION, "http://10.0.0.1/icon.png")
+                .body(Body::empty())
+                .unwrap()
+                .into_response()
+        }))
         .route("/to-file", get(|| async {
             Response::builder()
                 .status(StatusCode::FOUND)
@@ -90,11 +98,11 @@ async fn fetches_once_then_reuses_the_cached_file() {
         let dir = TempDir::new("icons").unwrap();
         let cache = IconCache::new(dir.path().join("icons")).unwrap();
         let url = resolve_icon(&srv.base, "images/icon.png").unwrap();
-        let path = cache.fetch(&url).await.unwrap();
+        let path = cache.fetch_for(&url, Some(&srv.base)).await.unwrap();
         assert!(path.starts_with(cache.dir()));
         assert_eq!(path.extension().unwrap(), "png");
         assert_eq!(std::fs::read(&path).unwrap(), PNG);
-        assert_eq!(cache.fetch(&url).await.unwrap(), path);
+        assert_eq!(cache.fetch_for(&url, Some(&srv.base)).await.unwrap(), path);
         assert_eq!(
             srv.hits.load(Ordering::SeqCst),
             1,
@@ -102,7 +110,7 @@ async fn fetches_once_then_reuses_the_cached_file() {
         );
         // A new cache on the same directory (an app restart) reuses it too.
         let again = IconCache::new(cache.dir()).unwrap();
-        assert_eq!(again.fetch(&url).await.unwrap(), path);
+        assert_eq!(again.fetch_for(&url, Some(&srv.base)).await.unwrap(), path);
         assert_eq!(srv.hits.load(Ordering::SeqCst), 1);
         // Nothing but the icon in the directory (no temporary files left).
         assert_eq!(std::fs::read_dir(cache.dir()).unwrap().count(), 1);
@@ -122,34 +130,58 @@ async fn refuses_what_is_too_big_not_an_image_missing_or_slow() {
         let cache = IconCache::with_options(dir.path(), options).unwrap();
         let url = |p: &str| srv.base.join(p).unwrap();
 
-        let err = cache.fetch(&url("big.png")).await.unwrap_err();
+        let err = cache
+            .fetch_for(&url("big.png"), Some(&srv.base))
+            .await
+            .unwrap_err();
         assert!(
             matches!(err, IconError::TooLarge { max: 524_288, .. }),
             "{err}"
         );
-        let err = cache.fetch(&url("big-chunked.png")).await.unwrap_err();
+        let err = cache
+            .fetch_for(&url("big-chunked.png"), Some(&srv.base))
+            .await
+            .unwrap_err();
         assert!(matches!(err, IconError::TooLarge { .. }), "{err}");
-        let err = cache.fetch(&url("page.html")).await.unwrap_err();
+        let err = cache
+            .fetch_for(&url("page.html"), Some(&srv.base))
+            .await
+            .unwrap_err();
         assert!(matches!(err, IconError::NotAnImage { .. }), "{err}");
-        let err = cache.fetch(&url("drawing.svg")).await.unwrap_err();
+        let err = cache
+            .fetch_for(&url("drawing.svg"), Some(&srv.base))
+            .await
+            .unwrap_err();
         assert!(matches!(err, IconError::NotAnImage { .. }), "{err}");
-        let err = cache.fetch(&url("missing.png")).await.unwrap_err();
+        let err = cache
+            .fetch_for(&url("missing.png"), Some(&srv.base))
+            .await
+            .unwrap_err();
         assert!(
             matches!(err, IconError::Status { status: 404, .. }),
             "{err}"
         );
         // Asked again at once, it is not fetched: the earlier failure comes back.
-        let err = cache.fetch(&url("missing.png")).await.unwrap_err();
+        let err = cache
+            .fetch_for(&url("missing.png"), Some(&srv.base))
+            .await
+            .unwrap_err();
         assert!(
             matches!(&err, IconError::RecentlyFailed { reason, .. } if reason.contains("404")),
             "{err}"
         );
         let started = std::time::Instant::now();
-        let err = cache.fetch(&url("slow.png")).await.unwrap_err();
+        let err = cache
+            .fetch_for(&url("slow.png"), Some(&srv.base))
+            .await
+            .unwrap_err();
         assert!(matches!(err, IconError::Timeout { .. }), "{err}");
         assert!(started.elapsed() < Duration::from_secs(3));
         // A redirect off http(s) is not followed.
-        let err = cache.fetch(&url("to-file")).await.unwrap_err();
+        let err = cache
+            .fetch_for(&url("to-file"), Some(&srv.base))
+            .await
+            .unwrap_err();
         assert!(
             matches!(
                 err,
@@ -170,7 +202,10 @@ async fn refuses_what_is_too_big_not_an_image_missing_or_slow() {
             l.local_addr().unwrap().port()
         };
         let err = cache
-            .fetch(&Url::parse(&format!("http://127.0.0.1:{closed}/i.png")).unwrap())
+            .fetch_for(
+                &Url::parse(&format!("http://127.0.0.1:{closed}/i.png")).unwrap(),
+                Some(&srv.base),
+            )
             .await
             .unwrap_err();
         assert!(matches!(err, IconError::Fetch { .. }), "{err}");
@@ -185,7 +220,10 @@ async fn refuses_what_is_too_big_not_an_image_missing_or_slow() {
         )
         .unwrap();
         for _ in 0..2 {
-            let err = eager.fetch(&url("missing.png")).await.unwrap_err();
+            let err = eager
+                .fetch_for(&url("missing.png"), Some(&srv.base))
+                .await
+                .unwrap_err();
             assert!(
                 matches!(err, IconError::Status { status: 404, .. }),
                 "{err}"
@@ -209,7 +247,10 @@ async fn keeps_at_most_max_files() {
         for n in 0..6 {
             last = Some(
                 cache
-                    .fetch(&srv.base.join(&format!("other/{n}")).unwrap())
+                    .fetch_for(
+                        &srv.base.join(&format!("other/{n}")).unwrap(),
+                        Some(&srv.base),
+                    )
                     .await
                     .unwrap(),
             );
@@ -217,6 +258,54 @@ async fn keeps_at_most_max_files() {
         }
         assert_eq!(std::fs::read_dir(cache.dir()).unwrap().count(), 3);
         assert!(last.unwrap().exists(), "the newest is kept");
+    })
+    .await;
+}
+
+#[tokio::test]
+async fn icons_at_local_or_private_addresses_are_refused_unless_the_hub_is_there() {
+    bounded(async {
+        let srv = server().await;
+        let dir = TempDir::new("icons").unwrap();
+        let cache = IconCache::new(dir.path()).unwrap();
+        let icon = srv.base.join("images/icon.png").unwrap();
+        let port = srv.base.port().unwrap();
+
+        // From a hub elsewhere (or none), an icon on 127.0.0.1 is never asked for.
+        let elsewhere = Url::parse("https://hub.example/").unwrap();
+        for hub in [None, Some(&elsewhere)] {
+            let err = cache.fetch_for(&icon, hub).await.unwrap_err();
+            assert!(matches!(err, IconError::Private { .. }), "{err}");
+        }
+        for literal in [
+            format!("http://[::ffff:127.0.0.1]:{port}/images/icon.png"),
+            format!("http://[::1]:{port}/images/icon.png"),
+            "http://169.254.169.254/latest/meta-data".to_owned(),
+            "http://10.0.0.1/icon.png".to_owned(),
+        ] {
+            let err = cache
+                .fetch_for(&Url::parse(&literal).unwrap(), Some(&elsewhere))
+                .await
+                .unwrap_err();
+            assert!(matches!(err, IconError::Private { .. }), "{literal}: {err}");
+        }
+        // A name is checked on the address it resolves to.
+        let by_name = Url::parse(&format!("http://localhost:{port}/images/icon.png")).unwrap();
+        let err = cache
+            .fetch_for(&by_name, Some(&srv.base))
+            .await
+            .unwrap_err();
+        assert!(err.to_string().contains("local or private"), "{err}");
+        assert_eq!(srv.hits.load(Ordering::SeqCst), 0, "the server was reached");
+
+        // The hub's own icons are fetched; its redirects stay on its host.
+        cache.fetch_for(&icon, Some(&srv.base)).await.unwrap();
+        assert_eq!(srv.hits.load(Ordering::SeqCst), 1);
+        let err = cache
+            .fetch_for(&srv.base.join("elsewhere").unwrap(), Some(&srv.base))
+            .await
+            .unwrap_err();
+        assert!(matches!(err, IconError::Fetch { .. }), "{err}");
     })
     .await;
 }
