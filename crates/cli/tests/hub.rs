@@ -561,3 +561,56 @@ async fn rapid_text_updates_end_on_the_last_one() {
     })
     .await;
 }
+
+#[tokio::test]
+async fn a_client_from_another_history_epoch_is_replayed_from_the_start() {
+    bounded(async {
+        // The hub a client knew: three notifications, seen up to id 3.
+        let old_dir = TempDir::new("hub-old").unwrap();
+        let old = hub(&old_dir, &[]).await;
+        let (_c, s, mut e) = connect(&old.url()).await;
+        let old_epoch = event(&mut e, "welcome").await["epoch"]
+            .as_str()
+            .unwrap()
+            .to_owned();
+        for i in 0..3 {
+            notify(&s, &format!("old {i}")).await;
+        }
+        // The same hub after a restart keeps its epoch.
+        drop((s, e));
+        let mut old = old;
+        old.restart().await.unwrap();
+        let (_c, _s, mut e) = connect(&old.url()).await;
+        assert_eq!(event(&mut e, "welcome").await["epoch"], old_epoch.as_str());
+
+        // Its data wiped: ids start at 1 again under a new epoch.
+        let new_dir = TempDir::new("hub-new").unwrap();
+        let new = hub(&new_dir, &[]).await;
+        let (_c, s, _e) = connect_settled(&new.url()).await;
+        for i in 0..2 {
+            assert_eq!(notify(&s, &format!("new {i}")).await["id"], i + 1);
+        }
+        // The client says where it was; the hub replays the new ones anyway.
+        let (c, _s, mut e) = ClientBuilder::new(new.url())
+            .auth(json!({"last_id": 3, "epoch": old_epoch}))
+            .connect()
+            .unwrap();
+        let welcome = event(&mut e, "welcome").await;
+        let new_epoch = welcome["epoch"].as_str().unwrap().to_owned();
+        assert_ne!(new_epoch, old_epoch);
+        let mut titles = Vec::new();
+        while titles.len() < 2 {
+            titles.push(event(&mut e, "send_notification").await["title"].clone());
+        }
+        assert_eq!(titles, [json!("new 0"), json!("new 1")]);
+        c.disconnect().await;
+        // In the same epoch, only what came after.
+        let (c, _s, mut e) = ClientBuilder::new(new.url())
+            .auth(json!({"last_id": 1, "epoch": new_epoch}))
+            .connect()
+            .unwrap();
+        assert_eq!(event(&mut e, "send_notification").await["title"], "new 1");
+        c.disconnect().await;
+    })
+    .await;
+}

@@ -240,13 +240,32 @@ async fn greet<A: Adapter>(
     };
     // Replay what a returning client missed, then let it hear live ones.
     let channels = session.channels();
-    let last_seen = auth.get("last_id").and_then(Value::as_u64);
+    let epoch = match state.store.epoch().await {
+        Ok(epoch) => Some(epoch),
+        Err(e) => {
+            warn!(error = %e, "reading the history epoch");
+            None
+        }
+    };
+    let mut last_seen = auth.get("last_id").and_then(Value::as_u64);
+    // A client whose ids come from another epoch (this hub's data was reset,
+    // or Redis lost it) has seen none of these: it gets them from the start.
+    let their_epoch = auth.get("epoch").and_then(Value::as_str);
+    if last_seen.is_some()
+        && their_epoch.is_some()
+        && epoch.is_some()
+        && their_epoch != epoch.as_deref()
+    {
+        debug!(sid = %s.id, "a client from another history epoch: replaying from the start");
+        last_seen = Some(0);
+    }
     let _guard = state.publish_lock.lock().await;
     let last_id = state.store.last_id().await.unwrap_or(0);
     let _ = s.emit(
         "welcome",
         &json!({
             "last_id": last_id,
+            "epoch": epoch,
             "version": env!("CARGO_PKG_VERSION"),
             "channels": channels.names(),
             "rights": session.grant.rights,

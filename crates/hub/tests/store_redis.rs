@@ -150,6 +150,24 @@ async fn text_set_on_one_node_is_read_on_the_other() {
 }
 
 #[tokio::test]
+async fn nodes_share_one_epoch_and_a_redis_that_lost_its_data_gets_a_new_one() {
+    bounded(async {
+        let redis = RedisServer::start().await.unwrap();
+        let (a, b) = two_nodes(&redis, "t9:", Retention::default()).await;
+        let epoch = a.epoch().await.unwrap();
+        assert_eq!(epoch.len(), 16);
+        assert_eq!(b.epoch().await.unwrap(), epoch);
+        assert_eq!(a.epoch().await.unwrap(), epoch, "stable");
+        // Redis loses everything: ids start over, and so does the epoch.
+        assert_eq!(redis.command(&["FLUSHALL"]).await.unwrap(), "+OK");
+        let again = b.epoch().await.unwrap();
+        assert_ne!(again, epoch);
+        assert_eq!(a.epoch().await.unwrap(), again);
+    })
+    .await;
+}
+
+#[tokio::test]
 async fn interleaved_publishes_get_unique_increasing_ids_seen_by_both() {
     bounded(async {
         let redis = RedisServer::start().await.unwrap();

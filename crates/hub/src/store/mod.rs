@@ -248,6 +248,15 @@ impl Store {
         }
     }
 
+    /// The history's epoch: random per database (per Redis data set), sent
+    /// in `welcome`, so a client can tell that ids started over.
+    pub async fn epoch(&self) -> Result<String, StoreError> {
+        match &self.backend {
+            Backend::Local(s) => Ok(s.epoch()),
+            Backend::Redis(s) => s.epoch().await,
+        }
+    }
+
     /// The last id handed out (0 before the first publish), whether or not
     /// that notification is still kept.
     pub async fn last_id(&self) -> Result<u64, StoreError> {
@@ -369,6 +378,11 @@ impl Store {
             Backend::Redis(s) => Some(s.client()),
         }
     }
+}
+
+/// A new random history epoch (16 hex digits).
+fn new_epoch() -> String {
+    format!("{:016x}", rand::random::<u64>())
 }
 
 #[cfg(test)]

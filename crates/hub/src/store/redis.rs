@@ -224,6 +224,7 @@ return 1
 #[derive(Debug)]
 struct Keys {
     next_id: String,
+    epoch: String,
     history: String,
     history_ts: String,
     text: String,
@@ -239,6 +240,7 @@ impl Keys {
         let key = |name: &str| format!("{prefix}{name}");
         Self {
             next_id: key("next_id"),
+            epoch: key("epoch"),
             history: key("history"),
             history_ts: key("history:ts"),
             text: key("text"),
@@ -574,6 +576,24 @@ impl RedisStore {
         }
         out.reverse();
         Ok(out)
+    }
+
+    /// The history's epoch: made (`SET NX`) by the first node to ask after
+    /// the data was created or lost, so a Redis that lost its data, and
+    /// hands out ids from 1 again, has a new one.
+    pub(crate) async fn epoch(&self) -> Result<String, StoreError> {
+        let mut conn = self.conn.clone();
+        let _: Option<String> = redis::cmd("SET")
+            .arg(&self.keys.epoch)
+            .arg(super::new_epoch())
+            .arg("NX")
+            .query_async(&mut conn)
+            .await?;
+        let epoch: Option<String> = redis::cmd("GET")
+            .arg(&self.keys.epoch)
+            .query_async(&mut conn)
+            .await?;
+        Ok(epoch.unwrap_or_default())
     }
 
     pub(crate) async fn last_id(&self) -> Result<u64, StoreError> {

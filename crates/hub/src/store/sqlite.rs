@@ -13,7 +13,10 @@
 //! * `text_updates(seq INTEGER PRIMARY KEY, data BLOB)` (version 3): the
 //!   shared text as a Yjs document, a snapshot then the updates after it,
 //!   in order. `state.text` keeps the plain text as of the last
-//!   compaction, readable with `sqlite3` and by older builds.
+//!   compaction, readable with `sqlite3` and by older builds;
+//! * `meta(key, value)` (version 4): `epoch`, random, made with the
+//!   database, so clients tell a wiped data directory (ids from 1 again)
+//!   from the hub they knew.
 //!
 //! One [`rusqlite::Connection`] behind a [`std::sync::Mutex`]; every call
 //! runs on tokio's blocking pool ([`tokio::task::spawn_blocking`]). Each
@@ -37,7 +40,7 @@ use super::{Retention, StoreError, TextMark};
 pub(crate) const DB_FILE: &str = "pushdesk.sqlite3";
 
 /// The schema this build writes (`PRAGMA user_version`).
-const SCHEMA_VERSION: i64 = 3;
+const SCHEMA_VERSION: i64 = 4;
 
 /// Version 1 of the schema.
 const SCHEMA_V1: &str = "
@@ -72,6 +75,16 @@ CREATE TABLE IF NOT EXISTS text_updates (
 PRAGMA user_version = 3;
 ";
 
+/// Version 4: the history's epoch (random per database), so clients can
+/// tell a reset hub, whose ids start again at 1, from the one they knew.
+const SCHEMA_V4: &str = "
+CREATE TABLE IF NOT EXISTS meta (
+    key   TEXT PRIMARY KEY,
+    value TEXT NOT NULL
+);
+PRAGMA user_version = 4;
+";
+
 /// `channels` as the JSON array the queries take (`NULL`: every channel).
 fn channels_param(channels: Option<&[String]>) -> Option<String> {
     channels.map(|c| serde_json::Value::from(c.to_vec()).to_string())
@@ -91,6 +104,8 @@ struct Shared {
 /// The local backend (see the [module documentation](self)).
 pub(crate) struct LocalStore {
     path: PathBuf,
+    /// This database's history epoch.
+    epoch: String,
     shared: Arc<Shared>,
     users: AtomicU64,
     retention: Retention,
@@ -134,8 +149,8 @@ fn decode_rows(rows: Vec<(i64, String)>) -> Vec<Notification> {
 }
 
 /// Opens the database in `dir`, creating what is missing; returns it with
-/// the stored text.
-fn open_blocking(dir: &Path) -> Result<(Connection, PathBuf, String), StoreError> {
+/// its path, the stored text and the epoch.
+fn open_blocking(dir: &Path) -> Result<(Connection, PathBuf, String, String), StoreError> {
     if dir.exists() && !dir.is_dir() {
         return Err(StoreError::NotADirectory {
             path: dir.to_owned(),
@@ -164,7 +179,12 @@ fn open_blocking(dir: &Path) -> Result<(Connection, PathBuf, String), StoreError
     let text: String = conn
         .query_row("SELECT text FROM state WHERE id = 1", [], |r| r.get(0))
         .map_err(open_err)?;
-    Ok((conn, path, text))
+    let epoch: String = conn
+        .query_row("SELECT value FROM meta WHERE key = 'epoch'", [], |r| {
+            r.get(0)
+        })
+        .map_err(open_err)?;
+    Ok((conn, path, text, epoch))
 }
 
 /// Creates the schema if missing; refuses a newer one.
@@ -183,7 +203,12 @@ fn migrate(conn: &mut Connection, path: &Path) -> Result<(), StoreError> {
             known: SCHEMA_VERSION,
         });
     }
-    for (from, schema) in [(1, SCHEMA_V1), (2, SCHEMA_V2), (3, SCHEMA_V3)] {
+    for (from, schema) in [
+        (1, SCHEMA_V1),
+        (2, SCHEMA_V2),
+        (3, SCHEMA_V3),
+        (4, SCHEMA_V4),
+    ] {
         if version < from {
             let tx = conn
                 .transaction_with_behavior(TransactionBehavior::Immediate)
@@ -192,6 +217,12 @@ fn migrate(conn: &mut Connection, path: &Path) -> Result<(), StoreError> {
             tx.commit().map_err(open_err)?;
         }
     }
+    // The epoch is made once, with the database.
+    conn.execute(
+        "INSERT OR IGNORE INTO meta (key, value) VALUES ('epoch', ?1)",
+        [super::new_epoch()],
+    )
+    .map_err(open_err)?;
     Ok(())
 }
 
@@ -221,9 +252,11 @@ impl LocalStore {
     /// Opens (or creates) the store in `data_dir`.
     pub(crate) async fn open(data_dir: &Path, retention: Retention) -> Result<Self, StoreError> {
         let dir = data_dir.to_owned();
-        let (conn, path, text) = tokio::task::spawn_blocking(move || open_blocking(&dir)).await??;
+        let (conn, path, text, epoch) =
+            tokio::task::spawn_blocking(move || open_blocking(&dir)).await??;
         Ok(Self {
             path,
+            epoch,
             shared: Arc::new(Shared {
                 conn: Mutex::new(conn),
                 text: RwLock::new(text),
@@ -348,6 +381,10 @@ impl LocalStore {
 
     pub(crate) async fn last_id(&self) -> Result<u64, StoreError> {
         self.with_conn(|conn, _| read_last_id(conn)).await
+    }
+
+    pub(crate) fn epoch(&self) -> String {
+        self.epoch.clone()
     }
 
     pub(crate) fn text(&self) -> String {
@@ -947,8 +984,8 @@ mod tests {
             matches!(
                 err,
                 StoreError::SchemaTooNew {
-                    found: 4,
-                    known: 3,
+                    found: 5,
+                    known: 4,
                     ..
                 }
             ),
