@@ -281,11 +281,22 @@ impl Core {
             ca_cert: settings.ca_cert.clone(),
             insecure: settings.accept_invalid_certs,
             channels: settings.channels.clone(),
-            last_id: Arc::new(move || {
+            last_id: Arc::new({
+                let (me, key) = (me.clone(), key.clone());
+                move || {
+                    let core = me.upgrade()?;
+                    let id = lock(&core.history).last_id(&key);
+                    id.unwrap_or_else(|e| {
+                        warn!(error = %e, "reading the last id");
+                        None
+                    })
+                }
+            }),
+            epoch: Arc::new(move || {
                 let core = me.upgrade()?;
-                let id = lock(&core.history).last_id(&key);
-                id.unwrap_or_else(|e| {
-                    warn!(error = %e, "reading the last id");
+                let epoch = lock(&core.history).epoch(&key);
+                epoch.unwrap_or_else(|e| {
+                    warn!(error = %e, "reading the history epoch");
                     None
                 })
             }),
@@ -725,7 +736,7 @@ impl LinkSink for Core {
         let _ = self.incoming.send(payload);
     }
 
-    fn welcome(&self, last_id: u64, yjs: bool) {
+    fn welcome(&self, last_id: u64, yjs: bool, epoch: Option<String>) {
         let (step1, pending) = {
             let mut state = lock(&self.text);
             let newly = yjs && !state.yjs;
@@ -751,15 +762,10 @@ impl LinkSink for Core {
                 });
             }
         }
-        // First contact with this hub: its older history is not ours to pop up.
         let hub_key = lock(&self.live).hub_key.clone();
-        let mut history = lock(&self.history);
-        if matches!(history.last_id(&hub_key), Ok(None))
-            && let Err(e) = history.set_baseline(&hub_key, last_id)
-        {
+        if let Err(e) = lock(&self.history).welcomed(&hub_key, last_id, epoch.as_deref()) {
             warn!(error = %e, "history write failed");
         }
-        drop(history);
         self.views.emit(
             ui_events::WELCOME,
             serde_json::json!({ "last_id": last_id }),

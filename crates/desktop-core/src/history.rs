@@ -160,6 +160,13 @@ impl History {
                  doc BLOB NOT NULL
              );",
         )?;
+        // Added later: the hub's history epoch its ids belong to.
+        let has_epoch = db
+            .prepare("SELECT 1 FROM pragma_table_info('hubs') WHERE name = 'epoch'")?
+            .exists([])?;
+        if !has_epoch {
+            db.execute_batch("ALTER TABLE hubs ADD COLUMN epoch TEXT")?;
+        }
         Ok(Self { db })
     }
 
@@ -214,6 +221,81 @@ impl History {
             })
             .optional()?;
         Ok(id.and_then(|i| u64::try_from(i).ok()))
+    }
+
+    /// The history epoch `hub`'s ids are from, if it said one.
+    pub fn epoch(&self, hub: &str) -> Result<Option<String>, HistoryError> {
+        let epoch: Option<Option<String>> = self
+            .db
+            .query_row("SELECT epoch FROM hubs WHERE hub = ?1", [hub], |r| r.get(0))
+            .optional()?;
+        Ok(epoch.flatten())
+    }
+
+    /// What `hub`'s `welcome {last_id, epoch}` means for the ids seen:
+    /// * first contact: its older history is not ours to pop up (the
+    ///   baseline is its `last_id`);
+    /// * another epoch than ours (its data was reset: ids start at 1
+    ///   again, and it replays them all to us, as we sent our epoch): our
+    ///   ids of it no longer count, so new ones are not taken for replays;
+    /// * its `last_id` below what we saw, and no epoch to tell (an older
+    ///   hub reset): the same, from its `last_id` on;
+    /// * else the epoch is noted if we had none.
+    ///
+    /// Returns whether the history of that hub started over.
+    pub fn welcomed(
+        &mut self,
+        hub: &str,
+        last_id: u64,
+        epoch: Option<&str>,
+    ) -> Result<bool, HistoryError> {
+        let Some(seen) = self.last_id(hub)? else {
+            self.start_over(hub, last_id, epoch)?;
+            return Ok(false);
+        };
+        let ours = self.epoch(hub)?;
+        let reset = match (ours.as_deref(), epoch) {
+            (Some(ours), Some(theirs)) if ours != theirs => Some(0),
+            _ if last_id < seen => Some(last_id),
+            _ => None,
+        };
+        match reset {
+            Some(from) => {
+                self.start_over(hub, from, epoch)?;
+                Ok(true)
+            }
+            None => {
+                if ours.is_none() && epoch.is_some() {
+                    self.db.execute(
+                        "UPDATE hubs SET epoch = ?2 WHERE hub = ?1",
+                        params![hub, epoch],
+                    )?;
+                }
+                Ok(false)
+            }
+        }
+    }
+
+    /// Forgets which ids of `hub` were seen (the entries stay, without
+    /// their id) and counts from `last_id` in `epoch`.
+    fn start_over(
+        &mut self,
+        hub: &str,
+        last_id: u64,
+        epoch: Option<&str>,
+    ) -> Result<(), HistoryError> {
+        let tx = self.db.transaction()?;
+        tx.execute(
+            "UPDATE notifications SET hub_id = NULL WHERE hub = ?1",
+            [hub],
+        )?;
+        tx.execute(
+            "INSERT INTO hubs (hub, last_id, epoch) VALUES (?1, ?2, ?3)
+             ON CONFLICT (hub) DO UPDATE SET last_id = excluded.last_id, epoch = excluded.epoch",
+            params![hub, sql_int(last_id), epoch],
+        )?;
+        tx.commit()?;
+        Ok(())
     }
 
     /// The saved shared-text document of `hub`.
@@ -325,6 +407,44 @@ mod tests {
     use serde_json::json;
 
     use super::*;
+
+    #[test]
+    fn a_hub_whose_history_was_reset_has_its_new_ids_taken_as_new() {
+        let mut h = History::in_memory().expect("db");
+        let n = json!({"title": "a"});
+        // First contact: the baseline is the hub's last id, the epoch noted.
+        assert!(!h.welcomed("hub", 2, Some("e1")).expect("welcome"));
+        assert_eq!(h.last_id("hub").expect("id"), Some(2));
+        for id in 3..=5 {
+            assert!(h.record("hub", Some(id), &n, id).expect("record").is_some());
+        }
+        // Same epoch, a reconnect: nothing changes; a replay is still one.
+        assert!(!h.welcomed("hub", 5, Some("e1")).expect("welcome"));
+        assert_eq!(h.record("hub", Some(4), &n, 9).expect("record"), None);
+
+        // Reset: another epoch; ids 1.. are new again.
+        assert!(h.welcomed("hub", 2, Some("e2")).expect("welcome"));
+        assert_eq!(h.last_id("hub").expect("id"), Some(0));
+        assert_eq!(h.epoch("hub").expect("epoch").as_deref(), Some("e2"));
+        for id in 1..=4 {
+            assert!(
+                h.record("hub", Some(id), &n, 10 + id)
+                    .expect("record")
+                    .is_some(),
+                "id {id}"
+            );
+        }
+        assert_eq!(h.record("hub", Some(4), &n, 20).expect("record"), None);
+
+        // An older hub says no epoch, but its ids went back: also a reset.
+        assert!(!h.welcomed("old", 10, None).expect("welcome"));
+        assert!(h.welcomed("old", 3, None).expect("welcome"));
+        assert_eq!(h.last_id("old").expect("id"), Some(3));
+        assert!(h.record("old", Some(4), &n, 30).expect("record").is_some());
+        // Which it may later say; noted, not a reset.
+        assert!(!h.welcomed("old", 4, Some("e9")).expect("welcome"));
+        assert_eq!(h.epoch("old").expect("epoch").as_deref(), Some("e9"));
+    }
 
     #[test]
     fn a_damaged_history_is_moved_aside_and_a_new_one_started() {

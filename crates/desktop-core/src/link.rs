@@ -72,6 +72,9 @@ pub struct Target {
     pub channels: Vec<String>,
     /// The newest notification id seen from this hub, asked on every attempt.
     pub last_id: Arc<dyn Fn() -> Option<u64> + Send + Sync>,
+    /// The history epoch `last_id` belongs to (our hub's `welcome.epoch`),
+    /// asked on every attempt: a hub with another one replays from the start.
+    pub epoch: Arc<dyn Fn() -> Option<String> + Send + Sync>,
 }
 
 impl std::fmt::Debug for Target {
@@ -97,8 +100,9 @@ pub trait LinkSink: Send + Sync + 'static {
     fn text_sync(&self, message: Bytes);
     /// `send_notification`, as received.
     fn notification(&self, payload: Value);
-    /// Our hub's `welcome {last_id, text}`; `yjs`: it syncs the text over `text_sync`.
-    fn welcome(&self, last_id: u64, yjs: bool);
+    /// Our hub's `welcome {last_id, text, epoch}`; `yjs`: it syncs the text
+    /// over `text_sync`; `epoch`: its history's (none from older hubs).
+    fn welcome(&self, last_id: u64, yjs: bool, epoch: Option<String>);
 }
 
 /// Why a request was not accepted (the UI's `SendResult`, `ui/src/core/ack.ts`).
@@ -160,6 +164,7 @@ impl HubLink {
     pub fn start(target: &Target, sink: Arc<dyn LinkSink>) -> anyhow::Result<Self> {
         let token = target.token.clone();
         let last_id = target.last_id.clone();
+        let epoch = target.epoch.clone();
         let channels = Value::from(target.channels.clone());
         let mut builder = ClientBuilder::new(&target.server).auth_fn(move || {
             let mut auth = serde_json::Map::new();
@@ -171,6 +176,9 @@ impl HubLink {
             auth.insert("text".into(), Value::from(events::TEXT_MODE_YJS));
             if let Some(id) = last_id() {
                 auth.insert("last_id".into(), Value::from(id));
+                if let Some(epoch) = epoch() {
+                    auth.insert("epoch".into(), Value::from(epoch));
+                }
             }
             Value::Object(auth)
         });
@@ -348,7 +356,11 @@ fn dispatch(event: SocketEvent, sink: &dyn LinkSink) {
                     if let Some(id) = first.get("last_id").and_then(Value::as_u64) {
                         let yjs = first.get("text").and_then(Value::as_str)
                             == Some(events::TEXT_MODE_YJS);
-                        sink.welcome(id, yjs);
+                        let epoch = first
+                            .get("epoch")
+                            .and_then(Value::as_str)
+                            .map(str::to_owned);
+                        sink.welcome(id, yjs, epoch);
                     }
                 }
                 other => debug!(event = other, "ignored event"),
