@@ -273,6 +273,11 @@ async fn reconnects_after_server_restart_and_flushes_the_offline_buffer() {
         .await;
         assert!(matches!(state, ConnectionState::Reconnecting { .. }));
 
+        // Given up on while down: never sent, even once the server is back.
+        let gave_up = s
+            .emit_with_ack("echo_event", json!("gave up"), Duration::from_millis(200))
+            .await;
+        assert!(matches!(gave_up, Err(Error::AckTimeout(_))), "{gave_up:?}");
         // Emitted while down: buffered, sent once the namespace is back.
         s.emit("echo_event", json!("sent while offline")).unwrap();
         let pending_ack = tokio::spawn({
@@ -290,7 +295,15 @@ async fn reconnects_after_server_restart_and_flushes_the_offline_buffer() {
         server.restart().await.unwrap();
         let (_, recovered) = connected(&mut e).await;
         assert!(!recovered, "this server has no recovery");
-        event_with(&mut e, "echo_event", &json!("sent while offline")).await;
+        // In order: had the timed-out one been sent, its echo came first.
+        loop {
+            if let SocketEvent::Event(ev) = next(&mut e).await
+                && ev.name == "echo_event"
+            {
+                assert_eq!(ev.payload.first(), Some(&json!("sent while offline")));
+                break;
+            }
+        }
         let reply = pending_ack.await.unwrap().unwrap();
         assert_eq!(reply.first(), Some(&json!("acked after restart")));
         assert!(matches!(client.state(), ConnectionState::Connected { .. }));
@@ -308,7 +321,21 @@ async fn offline_buffer_is_bounded() {
             .connect()
             .unwrap();
         s.emit("a", ()).unwrap();
-        s.emit("b", ()).unwrap();
+        // A timed-out emit leaves the buffer: its slot is free again.
+        let late = s
+            .emit_with_ack("x", (), Duration::from_millis(100))
+            .await
+            .unwrap_err();
+        assert!(matches!(late, Error::AckTimeout(_)), "{late}");
+        // (The client's task drops it just after: wait for the slot.)
+        let deadline = std::time::Instant::now() + Duration::from_secs(5);
+        while let Err(Error::BufferFull(_)) = s.emit("b", ()) {
+            assert!(
+                std::time::Instant::now() < deadline,
+                "the slot never came back"
+            );
+            tokio::time::sleep(Duration::from_millis(10)).await;
+        }
         let err = s.emit("c", ()).unwrap_err();
         assert!(matches!(err, Error::BufferFull(2)), "{err}");
         assert!(err.to_string().contains("send buffer full"));

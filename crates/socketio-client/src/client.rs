@@ -625,6 +625,16 @@ impl Driver {
             Command::CancelAck { nsp, id } => {
                 if let Some(ns) = self.namespaces.get_mut(&nsp) {
                     ns.acks.remove(&id);
+                    // Still waiting in the offline buffer: never send it. The
+                    // caller was told it timed out; sending it on reconnect
+                    // would do what it gave up on (a late duplicate).
+                    let before = ns.buffer.len();
+                    ns.buffer.retain(|(packet, _)| packet.id != Some(id));
+                    let dropped = before - ns.buffer.len();
+                    if dropped > 0 {
+                        ns.shared.buffered.fetch_sub(dropped, Ordering::AcqRel);
+                        debug!(id, "dropped a timed-out emit from the offline buffer");
+                    }
                 }
             }
             Command::Open {
