@@ -37,6 +37,13 @@ pub struct Args {
     /// any page (not advised). Repeat for several.
     #[arg(long = "allow-origin", value_name = "ORIGIN")]
     allow_origins: Vec<String>,
+    /// A host name clients reach the hub by (e.g. hub.example). Requests
+    /// for other names are refused (421), so a web page cannot reach the hub
+    /// by re-pointing its own name at it (DNS rebinding). IP addresses and
+    /// localhost always work; bound beyond loopback with none listed, any
+    /// name is accepted. Repeat for several.
+    #[arg(long = "allow-host", value_name = "NAME")]
+    allow_hosts: Vec<String>,
     /// Run as one of several nodes sharing this Redis (count, text, history
     /// and broadcasts), e.g. redis://127.0.0.1:6379. Needs Redis 7+.
     #[arg(long, env = "PUSHDESK_REDIS", value_name = "URL")]
@@ -78,6 +85,7 @@ pub async fn run(args: Args) -> anyhow::Result<()> {
     config.tokens = args.tokens.into_iter().filter(|t| !t.is_empty()).collect();
     config.tokens_file = args.tokens_file;
     config.allow_origins = args.allow_origins;
+    config.allow_hosts = args.allow_hosts;
     config.redis = args.redis;
     config.tls = args.tls_cert.zip(args.tls_key);
     config.limits.notify_per_sec = args.notify_rate.max(0.0);

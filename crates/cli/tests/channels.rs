@@ -712,6 +712,58 @@ async fn a_flask_style_python_client_still_hears_the_default_channel_only() {
 }
 
 #[tokio::test]
+async fn a_dns_rebound_host_name_is_refused() {
+    bounded(async {
+        let dir = TempDir::new("rebind").unwrap();
+        let hub = hub(&dir, &["--allow-host", "hub.example"]).await;
+        let url = hub.url();
+        let port = url
+            .rsplit(':')
+            .next()
+            .unwrap()
+            .trim_end_matches('/')
+            .to_owned();
+        // A page at evil.example whose name now points here: its Origin
+        // equals its Host, so only the Host check stops it.
+        let evil = format!("evil.example:{port}");
+        for path in ["/health", "/socket.io/?EIO=4&transport=polling", "/"] {
+            let (code, body) = curl(&[
+                "-H",
+                &format!("Host: {evil}"),
+                "-H",
+                &format!("Origin: http://{evil}"),
+                &format!("{url}{path}"),
+            ])
+            .await;
+            assert_eq!(code, 421, "{path}: {body}");
+            assert!(body.contains("--allow-host"), "{body}");
+        }
+        // Its publish is refused too, and nothing was stored.
+        let (code, _) = curl(&[
+            "-H",
+            &format!("Host: {evil}"),
+            "-d",
+            "pwned",
+            &format!("{url}/default"),
+        ])
+        .await;
+        assert_eq!(code, 421);
+        // The names it answers to: an IP, localhost, and the listed one.
+        for host in [
+            format!("127.0.0.1:{port}"),
+            format!("localhost:{port}"),
+            format!("hub.example:{port}"),
+        ] {
+            let (code, body) =
+                curl(&["-H", &format!("Host: {host}"), &format!("{url}/health")]).await;
+            assert_eq!(code, 200, "{host}: {body}");
+            assert!(body.contains("\"last_id\":0"), "{body}");
+        }
+    })
+    .await;
+}
+
+#[tokio::test]
 async fn the_http_api_answers_cors_for_allowed_origins_only() {
     bounded(async {
         let dir = TempDir::new("cors").unwrap();

@@ -146,6 +146,51 @@ pub fn origin_allowed(origin: Option<&str>, host: Option<&str>, allow: &[String]
     is_loopback(authority)
 }
 
+/// Whether a request's `Host` may reach the hub: the guard against DNS
+/// rebinding, where a page at `evil.example` has its name re-pointed at
+/// this hub and then talks to it as its own origin (`Origin` equals `Host`,
+/// so the origin check alone lets it in).
+///
+/// Always allowed: IP literals (a rebinding needs a name), `localhost` and
+/// `*.localhost`, a missing `Host`, and the names in `allow`
+/// (`--allow-host`, host names without a port; `*` allows any). Any other
+/// name is allowed only when the hub listens beyond loopback and `allow` is
+/// empty: there it has no way to know the names clients use (the server
+/// warns at start).
+pub fn host_allowed(host: Option<&str>, loopback_only: bool, allow: &[String]) -> bool {
+    let Some(authority) = host else { return true };
+    let name = host_name(authority);
+    if name.is_empty() {
+        return false;
+    }
+    if name.parse::<std::net::IpAddr>().is_ok() {
+        return true;
+    }
+    let name = name.trim_end_matches('.');
+    if name.eq_ignore_ascii_case("localhost") || name.to_ascii_lowercase().ends_with(".localhost") {
+        return true;
+    }
+    if allow
+        .iter()
+        .any(|a| a == "*" || a.trim_end_matches('.').eq_ignore_ascii_case(name))
+    {
+        return true;
+    }
+    !loopback_only && allow.is_empty()
+}
+
+/// The host of an authority (`name:port`, `[v6]:port`, `name`), brackets
+/// taken off an IPv6 literal.
+fn host_name(authority: &str) -> &str {
+    if let Some(rest) = authority.strip_prefix('[') {
+        return rest.split_once(']').map_or("", |(h, _)| h);
+    }
+    match authority.rsplit_once(':') {
+        Some((h, port)) if port.bytes().all(|b| b.is_ascii_digit()) => h,
+        _ => authority,
+    }
+}
+
 fn is_loopback(authority: &str) -> bool {
     let host = if let Some(rest) = authority.strip_prefix('[') {
         rest.split_once(']').map_or("", |(h, _)| h)
@@ -233,6 +278,40 @@ mod tests {
             None,
             &["*".to_owned()]
         ));
+    }
+
+    #[test]
+    fn hosts_guard_against_dns_rebinding() {
+        let none: &[String] = &[];
+        for ok in [
+            "127.0.0.1:5000",
+            "localhost:5000",
+            "LOCALHOST",
+            "app.localhost:1",
+            "[::1]:5000",
+            "192.168.1.20:5000",
+            "[fe80::1]",
+        ] {
+            assert!(host_allowed(Some(ok), true, none), "{ok}");
+        }
+        assert!(host_allowed(None, true, none));
+        for bad in [
+            "evil.example:5000",
+            "evil.example",
+            "localhost.evil.example",
+            "[",
+            ":5000",
+        ] {
+            assert!(!host_allowed(Some(bad), true, none), "{bad}");
+        }
+        let listed = vec!["hub.lan".to_owned()];
+        assert!(host_allowed(Some("HUB.lan:5000"), true, &listed));
+        assert!(host_allowed(Some("hub.lan."), true, &listed));
+        assert!(!host_allowed(Some("evil.example"), true, &listed));
+        // Beyond loopback: any name until names are listed.
+        assert!(host_allowed(Some("desk.lan:5000"), false, none));
+        assert!(!host_allowed(Some("desk.lan:5000"), false, &listed));
+        assert!(host_allowed(Some("anything"), true, &["*".to_owned()]));
     }
 
     fn pat(p: &str) -> Pattern {

@@ -50,6 +50,9 @@ pub struct HubConfig {
     pub tokens_file: Option<PathBuf>,
     /// Extra allowed browser origins (`https://app.example`, or `*`).
     pub allow_origins: Vec<String>,
+    /// Host names clients may reach the hub by, beside IP addresses and
+    /// `localhost` (see [`crate::access::host_allowed`]).
+    pub allow_hosts: Vec<String>,
     /// Redis URL for several nodes behind one name.
     pub redis: Option<String>,
     /// Key prefix in Redis.
@@ -73,6 +76,7 @@ impl HubConfig {
             tokens: Vec::new(),
             tokens_file: None,
             allow_origins: Vec::new(),
+            allow_hosts: Vec::new(),
             redis: None,
             redis_prefix: "pushdesk:".into(),
             tls: None,

@@ -21,7 +21,7 @@ use socketioxide_redis::{RedisAdapter, RedisAdapterCtr};
 use tokio::task::JoinHandle;
 use tracing::{info, warn};
 
-use crate::access::origin_allowed;
+use crate::access::{host_allowed, origin_allowed};
 use crate::assets;
 use crate::config::HubConfig;
 use crate::error::HubError;
@@ -98,6 +98,10 @@ impl RunningHub {
 struct HttpState {
     hub: Arc<HubState>,
     allow_origins: Arc<Vec<String>>,
+    /// `--allow-host` names.
+    allow_hosts: Arc<Vec<String>>,
+    /// Whether the hub listens on loopback only.
+    loopback_only: bool,
 }
 
 /// Opens the store, binds and starts serving in the background.
@@ -127,9 +131,12 @@ pub async fn start(config: HubConfig) -> Result<RunningHub, HubError> {
         // message still arrives whole, in several reads.
         .ws_read_buffer_size(1024)
         .ack_timeout(Duration::from_secs(10));
+    let loopback_only = config.bind.ip().is_loopback();
     let http_state = HttpState {
         hub: hub.clone(),
         allow_origins: Arc::new(config.allow_origins.clone()),
+        allow_hosts: Arc::new(config.allow_hosts.clone()),
+        loopback_only,
     };
     let closer: Closer;
     let app = match &config.redis {
@@ -167,12 +174,28 @@ pub async fn start(config: HubConfig) -> Result<RunningHub, HubError> {
         HttpState {
             hub: hub.clone(),
             allow_origins: Arc::new(config.allow_origins.clone()),
+            allow_hosts: Arc::new(config.allow_hosts.clone()),
+            loopback_only,
         },
         check_origin,
     ));
 
     if config.allow_origins.iter().any(|o| o == "*") {
         warn!("--allow-origin '*': any web page may connect to this hub; prefer listing origins");
+    }
+    if !loopback_only {
+        if config.tokens.is_empty() && config.tokens_file.is_none() {
+            warn!(
+                bind = %config.bind,
+                "listening beyond loopback WITHOUT tokens: anyone who can reach {} can read and send notifications; set --token or --tokens-file",
+                config.bind
+            );
+        }
+        if config.allow_hosts.is_empty() {
+            warn!(
+                "listening beyond loopback: list the names clients use with --allow-host, so a web page cannot reach the hub through DNS rebinding"
+            );
+        }
     }
     let listener = std::net::TcpListener::bind(config.bind)
         .map_err(|e| HubError::Bind(config.bind, e.to_string()))?;
@@ -317,6 +340,18 @@ async fn check_origin(State(state): State<HttpState>, mut req: Request, next: Ne
     let headers: &HeaderMap = req.headers();
     let origin = headers.get(header::ORIGIN).and_then(|v| v.to_str().ok());
     let host = headers.get(header::HOST).and_then(|v| v.to_str().ok());
+    if !host_allowed(host, state.loopback_only, &state.allow_hosts) {
+        warn!(
+            host = host.unwrap_or_default(),
+            path = req.uri().path(),
+            "refused a request for a host name this hub does not answer to"
+        );
+        return (
+            StatusCode::MISDIRECTED_REQUEST,
+            "host not allowed: reach the hub by IP address or localhost, or list its name with --allow-host",
+        )
+            .into_response();
+    }
     if !origin_allowed(origin, host, &state.allow_origins) {
         warn!(
             origin = origin.unwrap_or_default(),
