@@ -614,3 +614,49 @@ async fn a_client_from_another_history_epoch_is_replayed_from_the_start() {
     })
     .await;
 }
+
+#[tokio::test]
+async fn a_gap_larger_than_a_replay_page_and_the_send_buffer_is_replayed_whole() {
+    bounded(async {
+        let dir = TempDir::new("hub-gap").unwrap();
+        let hub = hub(
+            &dir,
+            &["--notify-rate", "100000", "--notify-burst", "100000"],
+        )
+        .await;
+        let (_c, s, _e) = connect_settled(&hub.url()).await;
+        // More than one replay page (1000) and the per-socket send buffer (1024).
+        const N: u64 = 2500;
+        let mut pending = Vec::new();
+        for i in 0..N {
+            let s = s.clone();
+            pending.push(tokio::spawn(async move {
+                s.emit_with_ack(
+                    "send_notification_request",
+                    json!({"text": format!("n{i}")}),
+                    WAIT,
+                )
+                .await
+            }));
+        }
+        for p in pending {
+            p.await.unwrap().unwrap();
+        }
+        // A client that was away since id 0 gets every one, in order, once.
+        let (c, _s, mut e) = ClientBuilder::new(hub.url())
+            .auth(json!({"last_id": 0}))
+            .connect()
+            .unwrap();
+        let mut ids = Vec::new();
+        while ids.len() < N as usize {
+            ids.push(
+                event(&mut e, "send_notification").await["id"]
+                    .as_u64()
+                    .unwrap(),
+            );
+        }
+        assert_eq!(ids, (1..=N).collect::<Vec<_>>());
+        c.disconnect().await;
+    })
+    .await;
+}

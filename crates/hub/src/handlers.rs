@@ -23,10 +23,11 @@
 //! ([`Grant`]).
 
 use std::sync::{Arc, Mutex, OnceLock, PoisonError};
-use std::time::{Instant, SystemTime, UNIX_EPOCH};
+use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
 use pushdesk_hub_model::{Ack, Notification, NotificationRequest, events, limits};
 use serde_json::{Value, json};
+use socketioxide::SendError;
 use socketioxide::SocketIo;
 use socketioxide::adapter::Adapter;
 use socketioxide::extract::{AckSender, Data, SocketRef};
@@ -298,27 +299,65 @@ async fn greet<A: Adapter>(
     s.join(channels.rooms());
 }
 
-/// Sends `s` what `channels` published after `after`.
+/// How long replay waits, in all, for a slow client's send buffer to drain
+/// before it gives up on the client (publishers wait meanwhile: replay runs
+/// under the publish lock so nothing falls between replay and live).
+const REPLAY_STALL: Duration = Duration::from_secs(2);
+
+/// Sends `s` everything `channels` published after `after`, page by page
+/// (`replay_max` at a time) until caught up, so a client that was away for
+/// long skips nothing. When its send buffer is full, replay waits for it
+/// to drain; a client that does not read for [`REPLAY_STALL`] is
+/// disconnected rather than silently skipped: it reconnects and asks for
+/// the rest after the last id it got.
 async fn replay<A: Adapter>(
     s: &SocketRef<A>,
     state: &HubState,
-    after: u64,
+    mut after: u64,
     channels: &Subscription,
 ) {
     let filter = channels.filter();
-    match state
-        .store
-        .since_in(after, state.limits.replay_max, filter.as_deref())
-        .await
-    {
-        Ok(missed) => {
-            debug!(sid = %s.id, after, count = missed.len(), "replaying");
-            for n in &missed {
-                let _ = s.emit(events::SEND_NOTIFICATION, n);
+    let page = state.limits.replay_max.max(1);
+    let mut sent = 0usize;
+    let mut waited = Duration::ZERO;
+    loop {
+        let missed = match state.store.since_in(after, page, filter.as_deref()).await {
+            Ok(missed) => missed,
+            Err(e) => {
+                warn!(error = %e, "replay failed");
+                return;
             }
+        };
+        for n in &missed {
+            loop {
+                match s.emit(events::SEND_NOTIFICATION, n) {
+                    Ok(()) => break,
+                    Err(SendError::Socket(SocketError::InternalChannelFull))
+                        if waited < REPLAY_STALL =>
+                    {
+                        let pause = Duration::from_millis(5);
+                        tokio::time::sleep(pause).await;
+                        waited += pause;
+                    }
+                    Err(SendError::Socket(SocketError::InternalChannelFull)) => {
+                        warn!(sid = %s.id, after, "a replaying client stopped reading: disconnecting it");
+                        let _ = s.clone().disconnect();
+                        return;
+                    }
+                    Err(e) => {
+                        debug!(sid = %s.id, error = %e, "replay stopped");
+                        return;
+                    }
+                }
+            }
+            after = n.id.unwrap_or(after);
+            sent += 1;
         }
-        Err(e) => warn!(error = %e, "replay failed"),
+        if missed.len() < page {
+            break;
+        }
     }
+    debug!(sid = %s.id, count = sent, "replayed");
 }
 
 async fn broadcast_count<A: Adapter>(io: &SocketIo<A>, count: u64) {
