@@ -660,3 +660,36 @@ async fn a_gap_larger_than_a_replay_page_and_the_send_buffer_is_replayed_whole()
     })
     .await;
 }
+
+#[tokio::test]
+async fn a_notification_whose_ttl_passed_is_not_replayed() {
+    bounded(async {
+        let dir = TempDir::new("hub-ttl").unwrap();
+        let hub = hub(&dir, &[]).await;
+        let (_c, s, _e) = connect_settled(&hub.url()).await;
+        for request in [
+            json!({"text": "short-lived", "ttl": 200}),
+            json!({"text": "kept"}),
+            json!({"text": "long-lived", "ttl": 3_600_000}),
+        ] {
+            let ack = s
+                .emit_with_ack("send_notification_request", request, WAIT)
+                .await
+                .unwrap();
+            assert_eq!(ack.first().unwrap()["ok"], true, "{ack:?}");
+        }
+        tokio::time::sleep(Duration::from_millis(600)).await;
+        let (c, _s, mut e) = ClientBuilder::new(hub.url())
+            .auth(json!({"last_id": 0}))
+            .connect()
+            .unwrap();
+        let first = event(&mut e, "send_notification").await;
+        assert_eq!(first["title"], "kept");
+        assert_eq!(
+            event(&mut e, "send_notification").await["title"],
+            "long-lived"
+        );
+        c.disconnect().await;
+    })
+    .await;
+}

@@ -160,6 +160,10 @@ impl Alerts {
             urgency: n.urgency,
             has_default_action: true,
             actions: n.actions.clone(),
+            // The rest of its ttl (by our clock against the hub's timestamp).
+            expires_in: n.expires_at().map(|at| {
+                std::time::Duration::from_millis(at.saturating_sub(crate::core::now_ms()))
+            }),
         };
         notifier.show(&spec).await.map_err(|e| e.to_string())
     }

@@ -530,7 +530,10 @@ impl Core {
             }
         };
         let settings = self.settings();
-        let outcome = if settings.do_not_disturb {
+        let outcome = if notification.is_expired(now_ms()) {
+            // Its ttl passed before it got here (a replay after a long absence).
+            Outcome::Suppressed("expired".into())
+        } else if settings.do_not_disturb {
             Outcome::Suppressed("do not disturb".into())
         } else if notification.urgency < settings.min_urgency {
             Outcome::Suppressed(format!(

@@ -328,7 +328,13 @@ async fn replay<A: Adapter>(
                 return;
             }
         };
+        let now = now_ms();
         for n in &missed {
+            if n.is_expired(now) {
+                // Its ttl passed while the client was away: not shown late.
+                after = n.id.unwrap_or(after);
+                continue;
+            }
             loop {
                 match s.emit(events::SEND_NOTIFICATION, n) {
                     Ok(()) => break,

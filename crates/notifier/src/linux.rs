@@ -231,7 +231,7 @@ impl Backend {
             &body,
             &actions,
             hints,
-            -1,
+            expire_timeout(spec.expires_in),
         ))
         .await?;
         debug!(key = spec.key, id, replaces, "notify");
@@ -361,8 +361,35 @@ async fn listen(
     }
 }
 
+/// XDG `expire_timeout` in ms: `-1` is the daemon's default; at least 1 ms
+/// (0 would mean never).
+fn expire_timeout(expires_in: Option<std::time::Duration>) -> i32 {
+    expires_in.map_or(-1, |d| {
+        i32::try_from(d.as_millis()).unwrap_or(i32::MAX).max(1)
+    })
+}
+
 #[cfg(test)]
 mod tests {
+    #[test]
+    fn the_rest_of_the_ttl_becomes_the_expire_timeout() {
+        use std::time::Duration;
+        assert_eq!(super::expire_timeout(None), -1);
+        assert_eq!(
+            super::expire_timeout(Some(Duration::from_millis(1500))),
+            1500
+        );
+        assert_eq!(
+            super::expire_timeout(Some(Duration::ZERO)),
+            1,
+            "0 would mean never"
+        );
+        assert_eq!(
+            super::expire_timeout(Some(Duration::from_secs(u64::MAX / 4))),
+            i32::MAX
+        );
+    }
+
     use super::body_is_markup;
 
     #[test]

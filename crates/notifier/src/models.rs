@@ -37,6 +37,10 @@ pub struct NotificationSpec {
     /// [`NotifierEvent::Clicked`] with the button's id. Only
     /// [`NotificationSpec::buttons`] of them are shown.
     pub actions: Vec<Action>,
+    /// How long it stays relevant (the rest of the hub's `ttl`): on Linux
+    /// the daemon's `expire_timeout`; `None`: the daemon's default.
+    /// (Windows and macOS keep their own timing.)
+    pub expires_in: Option<std::time::Duration>,
 }
 
 impl NotificationSpec {
@@ -52,6 +56,7 @@ impl NotificationSpec {
             urgency: Urgency::Normal,
             has_default_action: true,
             actions: Vec::new(),
+            expires_in: None,
         }
     }
 
