@@ -135,6 +135,9 @@ pub struct Core {
     link: Mutex<Option<Arc<HubLink>>>,
     text: Arc<Mutex<TextState>>,
     embedded: tokio::sync::Mutex<Option<pushdesk_hub::RunningHub>>,
+    /// Held through [`Core::connect`]: two at once (a Reconnect during a
+    /// settings save) would each start a link and one would be left running.
+    connecting: tokio::sync::Mutex<()>,
     alerts: Alerts,
     incoming: mpsc::UnboundedSender<Value>,
     views: Box<dyn Views>,
@@ -204,6 +207,7 @@ impl Core {
             })),
             link: Mutex::new(None),
             embedded: tokio::sync::Mutex::new(None),
+            connecting: tokio::sync::Mutex::new(()),
             alerts,
             incoming,
             views,
@@ -229,6 +233,7 @@ impl Core {
 
     /// (Re)connects to the chosen hub, starting the embedded one if needed.
     pub async fn connect(self: &Arc<Self>) -> anyhow::Result<()> {
+        let _one_at_a_time = self.connecting.lock().await;
         let old = lock(&self.link).take();
         if let Some(old) = old {
             old.stop().await;
