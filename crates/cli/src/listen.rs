@@ -35,6 +35,10 @@ pub struct Args {
     /// token may read). Default: `default`, the seed's only channel.
     #[arg(long = "channel", value_name = "NAME", value_parser = parse_subscription)]
     channels: Vec<String>,
+    /// Exit (status 0) after printing this many notifications
+    /// (`send_notification` events); without it, run until Ctrl-C.
+    #[arg(long, value_name = "N", value_parser = clap::value_parser!(u64).range(1..))]
+    count: Option<u64>,
 }
 
 fn parse_subscription(name: &str) -> Result<String, String> {
@@ -69,6 +73,7 @@ pub async fn run(args: Args) -> anyhow::Result<()> {
     let (client, _socket, mut events) = builder.connect()?;
     let mut states = client.watch_state();
     let stdout = std::io::stdout();
+    let mut left = args.count;
     loop {
         tokio::select! {
             event = events.next() => {
@@ -81,10 +86,18 @@ pub async fn run(args: Args) -> anyhow::Result<()> {
                 {
                     desktop.show(notification);
                 }
+                let is_notification = matches!(&event, SocketEvent::Event(ev) if ev.name == events::SEND_NOTIFICATION);
                 if let Some(line) = handle(event, args.json)? {
                     let mut out = stdout.lock();
                     if writeln!(out, "{line}").and_then(|()| out.flush()).is_err() {
                         // stdout closed (e.g. piped into `head`): nothing left to do.
+                        break;
+                    }
+                }
+                if is_notification && let Some(n) = &mut left {
+                    *n -= 1;
+                    if *n == 0 {
+                        client.disconnect().await;
                         break;
                     }
                 }
