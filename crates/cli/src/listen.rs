@@ -7,6 +7,7 @@ use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use anyhow::bail;
 use pushdesk_hub_model::{Notification, events};
 use pushdesk_socketio::{ConnectionState, SocketEvent, Value};
+use serde::Deserialize as _;
 use serde_json::Map;
 use tracing::{info, warn};
 
@@ -35,6 +36,10 @@ pub struct Args {
     /// token may read). Default: `default`, the seed's only channel.
     #[arg(long = "channel", value_name = "NAME", value_parser = parse_subscription)]
     channels: Vec<String>,
+    /// Exit (status 0) after printing this many notifications
+    /// (`send_notification` events); without it, run until Ctrl-C.
+    #[arg(long, value_name = "N", value_parser = clap::value_parser!(u64).range(1..))]
+    count: Option<u64>,
 }
 
 fn parse_subscription(name: &str) -> Result<String, String> {
@@ -68,25 +73,43 @@ pub async fn run(args: Args) -> anyhow::Result<()> {
     });
     let (client, _socket, mut events) = builder.connect()?;
     let mut states = client.watch_state();
-    let stdout = std::io::stdout();
+    let mut printer = Printer {
+        out: Vec::with_capacity(WRITE_CHUNK),
+        json: args.json,
+        left: args.count,
+        desktop,
+        last_seen,
+        have_baseline,
+    };
     loop {
         tokio::select! {
             event = events.next() => {
                 let Some(event) = event else { break };
-                if !track(&event, &last_seen, &have_baseline) {
-                    continue;
-                }
-                if let Some(desktop) = &desktop
-                    && let Some(notification) = notification_of(&event)
-                {
-                    desktop.show(notification);
-                }
-                if let Some(line) = handle(event, args.json)? {
-                    let mut out = stdout.lock();
-                    if writeln!(out, "{line}").and_then(|()| out.flush()).is_err() {
-                        // stdout closed (e.g. piped into `head`): nothing left to do.
+                // This event and every one already waiting: gathered into
+                // one write and one flush, done before waiting again, so a
+                // reader of the pipe never waits on a buffered line.
+                let mut next = Some(event);
+                let mut taken = Ok(false);
+                let mut closed = false;
+                while let Some(event) = next.take() {
+                    taken = printer.take(event);
+                    if !matches!(taken, Ok(false)) {
                         break;
                     }
+                    if printer.out.len() >= WRITE_CHUNK && printer.flush().is_err() {
+                        closed = true;
+                        break;
+                    }
+                    next = events.try_next();
+                }
+                closed |= printer.flush().is_err();
+                if taken? {
+                    client.disconnect().await;
+                    break;
+                }
+                if closed {
+                    // stdout closed (e.g. piped into `head`): nothing left to do.
+                    break;
                 }
             }
             changed = states.changed() => {
@@ -96,10 +119,12 @@ pub async fn run(args: Args) -> anyhow::Result<()> {
                 if let ConnectionState::Disconnected { reason } = state {
                     // What the namespace reported last explains it best (a refusal, say).
                     while let Some(event) = events.try_next() {
-                        if let Some(line) = handle(event, args.json)? {
-                            let _ = writeln!(stdout.lock(), "{line}");
+                        if let Err(e) = printer.print(event) {
+                            let _ = printer.flush();
+                            return Err(e);
                         }
                     }
+                    let _ = printer.flush();
                     bail!("disconnected: {reason}");
                 }
             }
@@ -120,7 +145,7 @@ fn notification_of(event: &SocketEvent) -> Option<Notification> {
     if ev.name != events::SEND_NOTIFICATION {
         return None;
     }
-    match serde_json::from_value(ev.payload.first()?.clone()) {
+    match Notification::deserialize(ev.payload.first()?) {
         Ok(notification) => Some(notification),
         Err(e) => {
             warn!("a send_notification that does not decode is only printed: {e}");
@@ -154,15 +179,68 @@ fn track(event: &SocketEvent, last_seen: &AtomicU64, have_baseline: &AtomicBool)
     last_seen.fetch_max(id, Ordering::AcqRel) < id
 }
 
-/// What one namespace event prints (if anything); a refusal is an error.
-fn handle(event: SocketEvent, json: bool) -> anyhow::Result<Option<String>> {
-    match event {
-        SocketEvent::Event(ev) => return Ok(Some(output::line(&ev.name, &ev.payload, json))),
-        SocketEvent::Connected { sid, recovered } => info!(%sid, recovered, "namespace connected"),
-        SocketEvent::ConnectError(data) => {
-            bail!("the hub refused the connection: {}", refusal_message(&data))
+/// Output gathered before it is written even when more events wait.
+const WRITE_CHUNK: usize = 64 * 1024;
+
+/// What `listen` does with each event, and the output not yet written.
+struct Printer {
+    out: Vec<u8>,
+    json: bool,
+    /// Notifications still to print before exiting (`--count`).
+    left: Option<u64>,
+    desktop: Option<Desktop>,
+    last_seen: Arc<AtomicU64>,
+    have_baseline: Arc<AtomicBool>,
+}
+
+impl Printer {
+    /// Takes one event: follows ids, shows a new notification natively,
+    /// appends the event's line. True once `--count` notifications are
+    /// printed; an error for a refusal.
+    fn take(&mut self, event: SocketEvent) -> anyhow::Result<bool> {
+        if !track(&event, &self.last_seen, &self.have_baseline) {
+            return Ok(false);
         }
-        SocketEvent::Disconnected(reason) => info!(%reason, "namespace disconnected"),
+        if let Some(desktop) = &self.desktop
+            && let Some(notification) = notification_of(&event)
+        {
+            desktop.show(notification);
+        }
+        let is_notification =
+            matches!(&event, SocketEvent::Event(ev) if ev.name == events::SEND_NOTIFICATION);
+        self.print(event)?;
+        if is_notification && let Some(n) = &mut self.left {
+            *n = n.saturating_sub(1);
+            return Ok(*n == 0);
+        }
+        Ok(false)
     }
-    Ok(None)
+
+    /// Appends what one namespace event prints (if anything); a refusal is an error.
+    fn print(&mut self, event: SocketEvent) -> anyhow::Result<()> {
+        match event {
+            SocketEvent::Event(ev) => {
+                output::write_line(&mut self.out, &ev.name, &ev.payload, self.json);
+            }
+            SocketEvent::Connected { sid, recovered } => {
+                info!(%sid, recovered, "namespace connected");
+            }
+            SocketEvent::ConnectError(data) => {
+                bail!("the hub refused the connection: {}", refusal_message(&data))
+            }
+            SocketEvent::Disconnected(reason) => info!(%reason, "namespace disconnected"),
+        }
+        Ok(())
+    }
+
+    /// Writes and flushes what is gathered (whole lines only).
+    fn flush(&mut self) -> std::io::Result<()> {
+        if self.out.is_empty() {
+            return Ok(());
+        }
+        let mut stdout = std::io::stdout().lock();
+        let written = stdout.write_all(&self.out).and_then(|()| stdout.flush());
+        self.out.clear();
+        written
+    }
 }

@@ -114,6 +114,48 @@ async fn prints_one_json_object_per_line_and_survives_a_restart() {
 }
 
 #[tokio::test]
+async fn count_exits_zero_after_that_many_notifications() {
+    tokio::time::timeout(Duration::from_secs(60), async {
+        let server = NodePeer::start(NodeOptions::default()).await.unwrap();
+        let url = server.url();
+        let (mut child, mut lines) = listen(&["--server", &url, "--json", "--count", "3"]);
+        assert_eq!(
+            until_event(&mut lines, "count_update").await,
+            json!({"user_count": 1})
+        );
+        let (sender, s, mut e) = ClientBuilder::new(url.clone()).connect().unwrap();
+        while !matches!(e.next().await, Some(SocketEvent::Connected { .. })) {}
+        for num in 1..=5 {
+            s.emit(
+                "send_notification_request",
+                json!({"text": format!("n{num}"), "num": num}),
+            )
+            .unwrap();
+        }
+        let mut titles = Vec::new();
+        while let Some(line) = tokio::time::timeout(WAIT, lines.next_line())
+            .await
+            .expect("a line or EOF in time")
+            .expect("readable")
+        {
+            let v: Value = serde_json::from_str(&line).expect("one JSON object per line");
+            if v["event"] == "send_notification" {
+                titles.push(v["data"]["title"].clone());
+            }
+        }
+        assert_eq!(titles, [json!("n1"), json!("n2"), json!("n3")]);
+        let status = tokio::time::timeout(WAIT, child.wait())
+            .await
+            .unwrap()
+            .unwrap();
+        assert!(status.success(), "{status}");
+        sender.disconnect().await;
+    })
+    .await
+    .expect("test within 60 s");
+}
+
+#[tokio::test]
 async fn a_refused_connection_exits_non_zero_with_the_reason() {
     tokio::time::timeout(Duration::from_secs(60), async {
         let server = NodePeer::start(NodeOptions::default()).await.unwrap();
@@ -165,6 +207,7 @@ async fn bad_arguments_get_a_clear_error_and_help_explains() {
         "--server",
         "--token",
         "--json",
+        "--count",
         "--transport",
         "--ca-cert",
         "--insecure",
