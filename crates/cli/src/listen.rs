@@ -1,8 +1,8 @@
 //! `pushdesk listen`: stays connected (reconnecting) and prints every event.
 
 use std::io::Write as _;
-use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::{Arc, Mutex, PoisonError};
 
 use anyhow::bail;
 use pushdesk_hub_model::{Notification, events};
@@ -55,9 +55,11 @@ pub async fn run(args: Args) -> anyhow::Result<()> {
     // replays what was missed; 0 = none yet.
     let last_seen = Arc::new(AtomicU64::new(args.since.unwrap_or(0)));
     let have_baseline = Arc::new(AtomicBool::new(args.since.is_some()));
+    // The hub's history epoch those ids belong to (its `welcome.epoch`).
+    let epoch: Arc<Mutex<Option<String>>> = Arc::default();
     let token = args.connect.token.clone();
     let channels = args.channels.clone();
-    let (seen, baseline) = (last_seen.clone(), have_baseline.clone());
+    let (seen, baseline, known_epoch) = (last_seen.clone(), have_baseline.clone(), epoch.clone());
     let builder = args.connect.builder()?.auth_fn(move || {
         let mut auth = Map::new();
         if let Some(t) = &token {
@@ -68,6 +70,10 @@ pub async fn run(args: Args) -> anyhow::Result<()> {
         }
         if baseline.load(Ordering::Acquire) {
             auth.insert("last_id".into(), Value::from(seen.load(Ordering::Acquire)));
+            let known = known_epoch.lock().unwrap_or_else(PoisonError::into_inner);
+            if let Some(epoch) = known.as_ref() {
+                auth.insert("epoch".into(), Value::from(epoch.as_str()));
+            }
         }
         Value::Object(auth)
     });
@@ -80,6 +86,7 @@ pub async fn run(args: Args) -> anyhow::Result<()> {
         desktop,
         last_seen,
         have_baseline,
+        epoch,
     };
     loop {
         tokio::select! {
@@ -155,17 +162,42 @@ fn notification_of(event: &SocketEvent) -> Option<Notification> {
 }
 
 /// Follows notification ids; false for a notification already seen (a
-/// replay overlapping what arrived live), which is then not printed.
-fn track(event: &SocketEvent, last_seen: &AtomicU64, have_baseline: &AtomicBool) -> bool {
+/// replay overlapping what arrived live), which is then not printed. A
+/// `welcome` from a hub whose history started over (another epoch, or its
+/// last id below ours) resets the ids seen, so its new ones are printed.
+fn track(
+    event: &SocketEvent,
+    last_seen: &AtomicU64,
+    have_baseline: &AtomicBool,
+    epoch: &Mutex<Option<String>>,
+) -> bool {
     let SocketEvent::Event(ev) = event else {
         return true;
     };
     let first = ev.payload.first();
     if ev.name == "welcome" {
-        if let Some(id) = first.and_then(|v| v.get("last_id")).and_then(Value::as_u64)
-            && !have_baseline.swap(true, Ordering::AcqRel)
-        {
-            last_seen.store(id, Ordering::Release);
+        let theirs = first
+            .and_then(|v| v.get("epoch"))
+            .and_then(Value::as_str)
+            .map(str::to_owned);
+        let mut ours = epoch.lock().unwrap_or_else(PoisonError::into_inner);
+        if let Some(id) = first.and_then(|v| v.get("last_id")).and_then(Value::as_u64) {
+            if !have_baseline.swap(true, Ordering::AcqRel) {
+                last_seen.store(id, Ordering::Release);
+            } else if ours.is_some() && theirs.is_some() && *ours != theirs {
+                // We sent our epoch: the hub replays its new history from the start.
+                info!("the hub's history started over (new epoch); following it from the start");
+                last_seen.store(0, Ordering::Release);
+            } else if id < last_seen.load(Ordering::Acquire) {
+                info!(
+                    last_id = id,
+                    "the hub's ids went back (its data was reset?); following them from here"
+                );
+                last_seen.store(id, Ordering::Release);
+            }
+        }
+        if theirs.is_some() {
+            *ours = theirs;
         }
         return true;
     }
@@ -191,6 +223,7 @@ struct Printer {
     desktop: Option<Desktop>,
     last_seen: Arc<AtomicU64>,
     have_baseline: Arc<AtomicBool>,
+    epoch: Arc<Mutex<Option<String>>>,
 }
 
 impl Printer {
@@ -198,7 +231,7 @@ impl Printer {
     /// appends the event's line. True once `--count` notifications are
     /// printed; an error for a refusal.
     fn take(&mut self, event: SocketEvent) -> anyhow::Result<bool> {
-        if !track(&event, &self.last_seen, &self.have_baseline) {
+        if !track(&event, &self.last_seen, &self.have_baseline, &self.epoch) {
             return Ok(false);
         }
         if let Some(desktop) = &self.desktop

@@ -693,3 +693,82 @@ async fn a_notification_whose_ttl_passed_is_not_replayed() {
     })
     .await;
 }
+
+/// Reads `listen --json` lines until a notification titled `want`; the
+/// notification titles seen on the way are pushed to `titles`.
+async fn until_title(
+    lines: &mut tokio::io::Lines<tokio::io::BufReader<tokio::process::ChildStdout>>,
+    titles: &mut Vec<String>,
+    want: &str,
+) {
+    loop {
+        let line = tokio::time::timeout(WAIT, lines.next_line())
+            .await
+            .expect("a line in time")
+            .unwrap()
+            .expect("listen still runs");
+        let v: Value = serde_json::from_str(&line).unwrap();
+        if v["event"] == "send_notification" {
+            titles.push(v["data"]["title"].as_str().unwrap().to_owned());
+            if titles.last().map(String::as_str) == Some(want) {
+                return;
+            }
+        }
+    }
+}
+
+#[tokio::test]
+async fn listen_prints_a_wiped_hubs_new_notifications() {
+    use tokio::io::AsyncBufReadExt as _;
+    bounded(async {
+        let dir = TempDir::new("hub-wiped").unwrap();
+        let mut hub = hub(&dir, &[]).await;
+        let url = hub.url();
+        let mut child = tokio::process::Command::new(BIN)
+            .args(["listen", "--json", "--no-notify", "--server", &url])
+            .stdout(std::process::Stdio::piped())
+            .kill_on_drop(true)
+            .spawn()
+            .unwrap();
+        let mut lines = tokio::io::BufReader::new(child.stdout.take().unwrap()).lines();
+        let mut titles = Vec::new();
+        // Wait until listen is connected (its welcome), then publish.
+        loop {
+            let line = tokio::time::timeout(WAIT, lines.next_line())
+                .await
+                .unwrap()
+                .unwrap()
+                .unwrap();
+            if line.contains("\"welcome\"") {
+                break;
+            }
+        }
+        let (_c, s, _e) = connect_settled(&url).await;
+        notify(&s, "before 1").await;
+        notify(&s, "before 2").await;
+        until_title(&mut lines, &mut titles, "before 2").await;
+        drop(s);
+
+        // The data directory is wiped: the same hub hands out ids from 1 again.
+        hub.kill().await.unwrap();
+        for entry in std::fs::read_dir(dir.path()).unwrap() {
+            let path = entry.unwrap().path();
+            if path
+                .file_name()
+                .unwrap()
+                .to_string_lossy()
+                .starts_with("pushdesk.sqlite3")
+            {
+                std::fs::remove_file(path).unwrap();
+            }
+        }
+        hub.restart().await.unwrap();
+        let (_c, s, _e) = connect_settled(&url).await;
+        assert_eq!(notify(&s, "after 1").await["id"], 1);
+        until_title(&mut lines, &mut titles, "after 1").await;
+        assert_eq!(notify(&s, "after 2").await["id"], 2);
+        until_title(&mut lines, &mut titles, "after 2").await;
+        assert_eq!(titles, ["before 1", "before 2", "after 1", "after 2"]);
+    })
+    .await;
+}
