@@ -15,6 +15,7 @@ use axum::http::{HeaderMap, StatusCode, header};
 use axum::middleware::{self, Next};
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
+use axum_server::accept::NoDelayAcceptor;
 use serde_json::json;
 use socketioxide::SocketIo;
 use socketioxide_redis::{RedisAdapter, RedisAdapterCtr};
@@ -206,6 +207,10 @@ pub async fn start(config: HubConfig) -> Result<RunningHub, HubError> {
         .local_addr()
         .map_err(|e| HubError::Bind(config.bind, e.to_string()))?;
     let handle = axum_server::Handle::new();
+    // TCP_NODELAY on every connection, as Node's HTTP server sets it: with
+    // Nagle on, a frame written while the socket's previous one is still
+    // unacknowledged waits for that ACK (up to the peer's delayed-ACK
+    // timeout, 40 ms on Linux), which held back some deliveries at random.
     let service = app.into_make_service_with_connect_info::<SocketAddr>();
     let tls = config.tls.is_some();
     let task = match &config.tls {
@@ -218,6 +223,7 @@ pub async fn start(config: HubConfig) -> Result<RunningHub, HubError> {
                 })?;
             let mut server = axum_server::from_tcp_rustls(listener, tls)
                 .map_err(|e| HubError::Bind(addr, e.to_string()))?
+                .map(|tls| tls.acceptor(NoDelayAcceptor::new()))
                 .handle(handle.clone());
             limit_http_buffers(&mut server);
             tokio::spawn(async move {
@@ -230,6 +236,7 @@ pub async fn start(config: HubConfig) -> Result<RunningHub, HubError> {
         None => {
             let mut server = axum_server::from_tcp(listener)
                 .map_err(|e| HubError::Bind(addr, e.to_string()))?
+                .acceptor(NoDelayAcceptor::new())
                 .handle(handle.clone());
             limit_http_buffers(&mut server);
             tokio::spawn(async move {
