@@ -582,18 +582,17 @@ impl RedisStore {
     /// the data was created or lost, so a Redis that lost its data, and
     /// hands out ids from 1 again, has a new one.
     pub(crate) async fn epoch(&self) -> Result<String, StoreError> {
-        let mut conn = self.conn.clone();
-        let _: Option<String> = redis::cmd("SET")
+        // One round trip on every connect: `SET NX GET` (Redis 7) answers
+        // the epoch already there, or nil when it just stored ours.
+        let ours = super::new_epoch();
+        let existing: Option<String> = redis::cmd("SET")
             .arg(&self.keys.epoch)
-            .arg(super::new_epoch())
+            .arg(&ours)
             .arg("NX")
-            .query_async(&mut conn)
+            .arg("GET")
+            .query_async(&mut self.conn.clone())
             .await?;
-        let epoch: Option<String> = redis::cmd("GET")
-            .arg(&self.keys.epoch)
-            .query_async(&mut conn)
-            .await?;
-        Ok(epoch.unwrap_or_default())
+        Ok(existing.unwrap_or(ours))
     }
 
     pub(crate) async fn last_id(&self) -> Result<u64, StoreError> {
