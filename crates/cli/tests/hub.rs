@@ -42,6 +42,11 @@ async fn connect(url: &str) -> (Client, Socket, Events) {
     (c, s, e)
 }
 
+/// Connects with `auth` (a returning client's `last_id`, `epoch`), no reconnects.
+fn resume(url: &str, auth: Value) -> (Client, Socket, Events) {
+    ClientBuilder::new(url).auth(auth).connect().unwrap()
+}
+
 /// Connects and consumes the hub's greeting up to the initial `text_update`.
 async fn connect_settled(url: &str) -> (Client, Socket, Events) {
     let (c, s, mut e) = connect(url).await;
@@ -291,10 +296,7 @@ async fn history_survives_a_hub_restart() {
             .unwrap();
         hub.restart().await.unwrap();
 
-        let (c2, s2, mut e2) = ClientBuilder::new(hub.url())
-            .auth(json!({"last_id": 0}))
-            .connect()
-            .unwrap();
+        let (c2, s2, mut e2) = resume(&hub.url(), json!({"last_id": 0}));
         let mut ids = Vec::new();
         while ids.len() < 2 {
             ids.push(
@@ -346,10 +348,7 @@ async fn tokens_are_checked() {
             }
         }
         for token in ["s3cret", "other"] {
-            let (c, _s, mut e) = ClientBuilder::new(hub.url())
-                .auth(json!({"token": token}))
-                .connect()
-                .unwrap();
+            let (c, _s, mut e) = resume(&hub.url(), json!({"token": token}));
             assert!(matches!(next(&mut e).await, SocketEvent::Connected { .. }));
             c.disconnect().await;
         }
@@ -591,10 +590,7 @@ async fn a_client_from_another_history_epoch_is_replayed_from_the_start() {
             assert_eq!(notify(&s, &format!("new {i}")).await["id"], i + 1);
         }
         // The client says where it was; the hub replays the new ones anyway.
-        let (c, _s, mut e) = ClientBuilder::new(new.url())
-            .auth(json!({"last_id": 3, "epoch": old_epoch}))
-            .connect()
-            .unwrap();
+        let (c, _s, mut e) = resume(&new.url(), json!({"last_id": 3, "epoch": old_epoch}));
         let welcome = event(&mut e, "welcome").await;
         let new_epoch = welcome["epoch"].as_str().unwrap().to_owned();
         assert_ne!(new_epoch, old_epoch);
@@ -605,10 +601,7 @@ async fn a_client_from_another_history_epoch_is_replayed_from_the_start() {
         assert_eq!(titles, [json!("new 0"), json!("new 1")]);
         c.disconnect().await;
         // In the same epoch, only what came after.
-        let (c, _s, mut e) = ClientBuilder::new(new.url())
-            .auth(json!({"last_id": 1, "epoch": new_epoch}))
-            .connect()
-            .unwrap();
+        let (c, _s, mut e) = resume(&new.url(), json!({"last_id": 1, "epoch": new_epoch}));
         assert_eq!(event(&mut e, "send_notification").await["title"], "new 1");
         c.disconnect().await;
     })
@@ -643,10 +636,7 @@ async fn a_gap_larger_than_a_replay_page_and_the_send_buffer_is_replayed_whole()
             p.await.unwrap().unwrap();
         }
         // A client that was away since id 0 gets every one, in order, once.
-        let (c, _s, mut e) = ClientBuilder::new(hub.url())
-            .auth(json!({"last_id": 0}))
-            .connect()
-            .unwrap();
+        let (c, _s, mut e) = resume(&hub.url(), json!({"last_id": 0}));
         let mut ids = Vec::new();
         while ids.len() < N as usize {
             ids.push(
@@ -679,10 +669,7 @@ async fn a_notification_whose_ttl_passed_is_not_replayed() {
             assert_eq!(ack.first().unwrap()["ok"], true, "{ack:?}");
         }
         tokio::time::sleep(Duration::from_millis(600)).await;
-        let (c, _s, mut e) = ClientBuilder::new(hub.url())
-            .auth(json!({"last_id": 0}))
-            .connect()
-            .unwrap();
+        let (c, _s, mut e) = resume(&hub.url(), json!({"last_id": 0}));
         let first = event(&mut e, "send_notification").await;
         assert_eq!(first["title"], "kept");
         assert_eq!(
