@@ -5,10 +5,14 @@
 //! web UI's Yjs sends and expects. Updates are idempotent and commute, so
 //! replicas that have seen the same updates, in any order, show the same text.
 
+use std::sync::{Arc, Mutex, PoisonError};
 use yrs::updates::decoder::Decode;
 use yrs::updates::encoder::Encode;
+
+use yrs::types::Delta;
 use yrs::{
-    Doc, GetString, OffsetKind, Options, ReadTxn, StateVector, Text, TextRef, Transact, Update,
+    Any, Doc, GetString, Observable, OffsetKind, Options, Out, ReadTxn, StateVector, Text, TextRef,
+    Transact, Update,
 };
 
 use crate::{Splice, TextError};
@@ -184,12 +188,81 @@ impl SharedText {
         txn.encode_update_v1()
     }
 
+    /// Applies a Yjs v1 update and returns what it did to the text, as
+    /// runs of kept, deleted and inserted UTF-16 code units ([`Change`]),
+    /// empty when the text did not change.
+    pub(crate) fn apply_changes(&mut self, update: &[u8]) -> Result<Vec<Change>, TextError> {
+        let update = Update::decode_v1(update).map_err(|e| TextError::malformed("update", e))?;
+        let seen = Arc::new(Mutex::new(Vec::new()));
+        let sink = seen.clone();
+        const KEY: &str = "pushdesk-changes";
+        self.text.observe(KEY, move |txn, event| {
+            let mut out = sink.lock().unwrap_or_else(PoisonError::into_inner);
+            out.extend(event.delta(txn).iter().map(Change::from_delta));
+        });
+        let result = self.doc.transact_mut().apply_update(update);
+        self.text.unobserve(KEY);
+        result.map_err(|e| TextError::malformed("update", e))?;
+        let mut changes = seen.lock().unwrap_or_else(PoisonError::into_inner);
+        Ok(std::mem::take(&mut *changes))
+    }
+
+    /// Makes `changes` (as [`SharedText::apply_changes`] returns them) here,
+    /// as this replica, in one transaction; returns the update.
+    pub(crate) fn make_changes(&mut self, changes: &[Change]) -> Vec<u8> {
+        let mut txn = self.doc.transact_mut();
+        let mut index = 0u32;
+        for change in changes {
+            let len = self.text.len(&txn);
+            match change {
+                Change::Keep(n) => index = index.saturating_add(*n).min(len),
+                Change::Delete(n) => {
+                    let n = (*n).min(len - index.min(len));
+                    if n > 0 {
+                        self.text.remove_range(&mut txn, index, n);
+                    }
+                }
+                Change::Insert(s) => {
+                    let at = index.min(len);
+                    self.text.insert(&mut txn, at, s);
+                    index = at + crate::splice::utf16_units(s);
+                }
+            }
+        }
+        txn.encode_update_v1()
+    }
+
     /// A replica with the same content and a fresh client id, to edit on the side.
     pub fn fork(&self) -> Self {
         let mut copy = Self::new();
         // Our own snapshot always decodes.
         let _ = copy.apply(&self.snapshot());
         copy
+    }
+}
+
+/// One run of a change to the text, in UTF-16 code units, from where the
+/// previous run ended (Yjs's text delta, without formatting).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) enum Change {
+    /// These units stay.
+    Keep(u32),
+    /// These units go.
+    Delete(u32),
+    /// This text is inserted.
+    Insert(String),
+}
+
+impl Change {
+    fn from_delta(delta: &Delta<Out>) -> Self {
+        match delta {
+            Delta::Retain(n, _) => Self::Keep(*n),
+            Delta::Deleted(n) => Self::Delete(*n),
+            Delta::Inserted(Out::Any(Any::String(s)), _) => Self::Insert(s.to_string()),
+            // An embedded object (not something our peers make) takes one
+            // position; a placeholder keeps the positions after it in line.
+            Delta::Inserted(..) => Self::Insert("\u{fffc}".to_owned()),
+        }
     }
 }
 

@@ -21,6 +21,13 @@ pub enum TextError {
         /// The limit.
         max: usize,
     },
+    /// The edit was made on a document from before the cuts the hub keeps
+    /// ([`crate::epoch::MAX_CUTS`]), so it cannot be merged.
+    #[error("the edit was made on a text from before epoch {epoch} ended too long ago to merge")]
+    UnknownEpoch {
+        /// The edit's epoch.
+        epoch: u32,
+    },
 }
 
 impl TextError {

@@ -16,6 +16,11 @@
 //!   the `text_sync` event, and [`answer`], a peer's reply to one.
 //! * [`shadow`]: [`Shadow`], what the hub knows a seed client's text was
 //!   based on, so its full-text writes merge (differential synchronization).
+//! * [`epoch`]: [`Epochs`], the document across the cuts that start it
+//!   afresh when it has outgrown its text, and the rebasing of edits made
+//!   on an older epoch, so the stored size follows the text.
+//! * [`reset`]: [`Reset`] and [`Rebase`], how a peer moves to a new epoch.
+//! * [`record`]: [`Record`], one entry of the stored log.
 //! * [`error`]: [`TextError`], why an update or message was refused.
 //!
 //! # Example
@@ -40,13 +45,19 @@
 //! ```
 
 pub mod document;
+pub mod epoch;
 pub mod error;
+pub mod record;
+pub mod reset;
 pub mod shadow;
 pub mod splice;
 pub mod sync;
 
 pub use document::SharedText;
+pub use epoch::{Applied, CutPolicy, Epoch, Epochs, FIRST_EPOCH, StoredCut};
 pub use error::TextError;
+pub use record::Record;
+pub use reset::{Rebase, Reset};
 pub use shadow::{SETTLE, SeedMerge, Shadow};
 pub use splice::Splice;
 pub use sync::{Answer, Refused, SyncMessage, answer};

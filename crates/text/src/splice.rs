@@ -70,6 +70,11 @@ fn utf16_len(c: char) -> u32 {
     if u32::from(c) > 0xFFFF { 2 } else { 1 }
 }
 
+/// `text`'s length in UTF-16 code units (as a textarea and Yjs count).
+pub(crate) fn utf16_units(text: &str) -> u32 {
+    text.chars().map(utf16_len).sum()
+}
+
 /// The byte offset of UTF-16 offset `units` in `text`, if it falls on a char boundary.
 fn byte_offset(text: &str, units: u32) -> Option<usize> {
     let mut seen = 0u32;
