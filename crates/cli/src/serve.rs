@@ -67,6 +67,14 @@ pub struct Args {
     /// Notifications one connection may send at once before the rate applies.
     #[arg(long, default_value_t = 20, value_name = "N")]
     notify_burst: u32,
+    /// Fold the shared text's stored log into a snapshot after this many
+    /// entries.
+    #[arg(long, default_value_t = 500, value_name = "N", hide = true)]
+    text_compact_every: usize,
+    /// Never cut the shared text's document into a new epoch below this
+    /// size (bytes, compacted); above it, once it is 4 times its text.
+    #[arg(long, default_value_t = 64 * 1024, value_name = "BYTES", hide = true)]
+    text_cut_min_bytes: usize,
 }
 
 /// The default data directory.
@@ -90,6 +98,8 @@ pub async fn run(args: Args) -> anyhow::Result<()> {
     config.tls = args.tls_cert.zip(args.tls_key);
     config.limits.notify_per_sec = args.notify_rate.max(0.0);
     config.limits.notify_burst = args.notify_burst.max(1);
+    config.text.compact_every = args.text_compact_every.max(1);
+    config.text.cut.min_bytes = args.text_cut_min_bytes;
     config.retention = Retention {
         max_count: args.history_max.max(1),
         max_age: Duration::from_secs(args.history_days.max(1) * 86_400),

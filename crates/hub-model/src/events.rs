@@ -47,6 +47,21 @@ pub const UNSUBSCRIBE: &str = "unsubscribe";
 /// they get no `text_update`. Acked `{ok}` / `{ok:false, error}` when asked.
 pub const TEXT_SYNC: &str = "text_sync";
 
+/// Extension, server to a Yjs peer: one binary argument, the document of
+/// a new epoch (`pushdesk_text::Reset`): sent when the hub cuts the
+/// document, and on connect to a peer whose `auth.text_epoch` is older.
+pub const TEXT_RESET: &str = "text_reset";
+
+/// Extension, a Yjs peer to the server: one binary argument
+/// (`pushdesk_text::Rebase`), what the hub lacked of the peer's document of
+/// the old epoch, sent once as it takes a [`TEXT_RESET`] (and again after a
+/// reconnect until acked). Acked `{ok}` / `{ok:false, error}`.
+pub const TEXT_REBASE: &str = "text_rebase";
+
+/// `auth.text_epoch` of a Yjs peer and `welcome.text_epoch` of the hub:
+/// the epoch of the peer's document, and of the hub's.
+pub const TEXT_EPOCH: &str = "text_epoch";
+
 /// `auth.text` of a client that syncs the text as a Yjs document over
 /// [`TEXT_SYNC`]; `welcome.text` of a hub that can.
 pub const TEXT_MODE_YJS: &str = "yjs";

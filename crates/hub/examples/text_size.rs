@@ -3,13 +3,15 @@
 //! would (nine in ten insert a character at a cursor that mostly moves on,
 //! one in ten deletes the one before it; a line break every 60), each one
 //! stored through the hub's own path ([`TextHub`] over the SQLite store),
-//! then compacts and reports the sizes: text, snapshot, database file.
+//! then compacts and reports the sizes: text, the current epoch's
+//! document, what the log holds (that document and the kept cuts), the
+//! database file.
 //! `scripts/bench-text.sh` runs it.
 #![allow(clippy::unwrap_used, clippy::expect_used)] // a benchmark driver: failing loudly is right
 
 use pushdesk_hub::Retention;
 use pushdesk_hub::store::Store;
-use pushdesk_hub::text::TextHub;
+use pushdesk_hub::text::{TextConfig, TextHub};
 use pushdesk_text::{SharedText, Splice, SyncMessage};
 
 #[tokio::main]
@@ -21,7 +23,9 @@ async fn main() {
     let store = Store::open_local(dir.path(), Retention::default())
         .await
         .unwrap();
-    let hub = TextHub::load(store.clone(), 64 * 1024).await.unwrap();
+    let hub = TextHub::load(store.clone(), TextConfig::default())
+        .await
+        .unwrap();
     let mut client = SharedText::new();
     let mut cursor: u32 = 0;
     let mut rng = 0x2545_f491_4f6c_dd1du64;
@@ -73,14 +77,17 @@ async fn main() {
         let update = client.splice(&splice);
         let message = SyncMessage::Update(update).encode().unwrap();
         let synced = hub.sync("bench", &message, true).unwrap();
-        if let Some(update) = synced.update {
-            hub.store_update(update).await.unwrap();
+        if let Some((epoch, update)) = synced.update {
+            hub.store_update(epoch, update).await.unwrap();
         }
     }
     let elapsed = started.elapsed().as_secs_f64();
     hub.compact().await;
     let text = hub.text();
     let snapshot = hub.snapshot();
+    let (log, _) = store.text_log().await.unwrap();
+    let stored: usize = log.iter().map(Vec::len).sum();
+    let epoch = hub.epoch();
     store.shutdown().await.unwrap();
     drop(hub);
     let db: u64 = std::fs::read_dir(dir.path())
@@ -99,6 +106,8 @@ async fn main() {
             "edits": edits,
             "text_bytes": text.len(),
             "snapshot_bytes": snapshot.len(),
+            "stored_bytes": stored,
+            "epoch": epoch,
             "database_bytes": db,
             "edits_per_s": edits as f64 / elapsed,
         })

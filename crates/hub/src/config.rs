@@ -5,6 +5,7 @@ use std::path::PathBuf;
 use std::time::Duration;
 
 use crate::store::Retention;
+use crate::text::TextConfig;
 
 /// Input limits, per connection.
 #[derive(Debug, Clone)]
@@ -65,6 +66,8 @@ pub struct HubConfig {
     pub limits: Limits,
     /// How often retention is applied.
     pub prune_every: Duration,
+    /// How the shared text is kept (size limit, compaction, cuts).
+    pub text: TextConfig,
 }
 
 impl HubConfig {
@@ -83,6 +86,7 @@ impl HubConfig {
             retention: Retention::default(),
             limits: Limits::default(),
             prune_every: Duration::from_secs(600),
+            text: TextConfig::default(),
         }
     }
 }

@@ -262,6 +262,7 @@ async fn greet<A: Adapter>(
     }
     let _guard = state.publish_lock.lock().await;
     let last_id = state.store.last_id().await.unwrap_or(0);
+    let text_epoch = state.text.epoch();
     let _ = s.emit(
         "welcome",
         &json!({
@@ -271,20 +272,32 @@ async fn greet<A: Adapter>(
             "channels": channels.names(),
             "rights": session.grant.rights,
             "text": events::TEXT_MODE_YJS,
+            events::TEXT_EPOCH: text_epoch,
         }),
     );
     // The text, after the welcome that says how it is synced: a Yjs peer
-    // gets the hub's step 1, a seed peer the text.
+    // gets the hub's step 1 (or, its document being of an older epoch than
+    // the one it names or was just welcomed with, the reset), a seed peer
+    // the text.
+    let their_text_epoch = auth
+        .get(events::TEXT_EPOCH)
+        .and_then(Value::as_u64)
+        .and_then(|e| u32::try_from(e).ok())
+        .unwrap_or(text_epoch);
     let sink = s.clone();
     state.text.join(
         s.id.as_str(),
         session.yjs,
+        Some(their_text_epoch),
         Box::new(move |out| match out {
             Out::Sync(message) => {
                 let _ = sink.emit(events::TEXT_SYNC, &message);
             }
             Out::Text(text) => {
                 let _ = sink.emit(events::TEXT_UPDATE, &json!({ "text": text }));
+            }
+            Out::Reset(reset) => {
+                let _ = sink.emit(events::TEXT_RESET, &reset);
             }
         }),
     );
@@ -461,7 +474,7 @@ async fn apply_text<A: Adapter>(
         }
         let result = match state.text.seed_write(s.id.as_str(), &pending.text) {
             Ok(None) => Ack::ok(),
-            Ok(Some(update)) => stored(&state, update).await,
+            Ok(Some((epoch, update))) => stored(&state, epoch, update).await,
             Err(e) => Ack::rejected(e.to_string()),
         };
         for ack in pending.acks {
@@ -471,8 +484,8 @@ async fn apply_text<A: Adapter>(
 }
 
 /// Stores a text update the document took; the ack says whether it was stored.
-async fn stored(state: &HubState, update: Vec<u8>) -> Ack {
-    match state.text.store_update(update).await {
+async fn stored(state: &HubState, epoch: pushdesk_text::Epoch, update: Vec<u8>) -> Ack {
+    match state.text.store_update(epoch, update).await {
         Ok(()) => Ack::ok(),
         Err(e) => {
             warn!(error = %e, "storing the shared text failed");
@@ -612,13 +625,49 @@ fn register_events<A: Adapter>(
                             let _ = s.emit(events::TEXT_SYNC, reply);
                         }
                         let result = match synced.update {
-                            Some(update) => stored(&state, update).await,
+                            Some((epoch, update)) => stored(&state, epoch, update).await,
                             None => Ack::ok(),
                         };
                         reply(ack, &result);
                     }
                     Some(Err(refused)) => {
                         debug!(sid = %s.id, error = %refused, "text_sync refused");
+                        reply(ack, &Ack::rejected(refused.to_string()));
+                    }
+                }
+            }
+        },
+    );
+
+    let (c, st_rebase) = (conn.clone(), state.clone());
+    s.on(
+        events::TEXT_REBASE,
+        move |s: SocketRef<A>, Data(message): Data<bytes::Bytes>, ack: AckSender<A>| {
+            let state = st_rebase.clone();
+            let may = s
+                .extensions
+                .get::<Arc<Session>>()
+                .is_some_and(|session| session.grant.rights.text);
+            // Taken here, as the packet is read: the peer's messages after
+            // this one are of the epoch it moved to.
+            let outcome = if take(&c, |c| &mut c.text) {
+                Some(state.text.rebase(s.id.as_str(), &message, may))
+            } else {
+                None
+            };
+            async move {
+                match outcome {
+                    None => {
+                        debug!(sid = %s.id, "too many text messages: disconnecting");
+                        let _ = s.disconnect();
+                    }
+                    Some(Ok(Some((epoch, update)))) => {
+                        let result = stored(&state, epoch, update).await;
+                        reply(ack, &result);
+                    }
+                    Some(Ok(None)) => reply(ack, &Ack::ok()),
+                    Some(Err(refused)) => {
+                        debug!(sid = %s.id, error = %refused, "text_rebase refused");
                         reply(ack, &Ack::rejected(refused.to_string()));
                     }
                 }

@@ -115,9 +115,7 @@ pub async fn start(config: HubConfig) -> Result<RunningHub, HubError> {
         &config.tokens,
         config.tokens_file.clone(),
     )?);
-    let text =
-        crate::text::TextHub::load(store.clone(), pushdesk_hub_model::limits::MAX_TEXT_BYTES)
-            .await?;
+    let text = crate::text::TextHub::load(store.clone(), config.text).await?;
     let hub = Arc::new(HubState::new(
         store.clone(),
         text,

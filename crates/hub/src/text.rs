@@ -1,5 +1,5 @@
-//! The shared text on this node: one replica of the CRDT document
-//! ([`SharedText`]), the local sockets that share it, and its storage.
+//! The shared text on this node: one replica of the CRDT document with
+//! its epochs ([`Epochs`]), the local sockets that share it, and its storage.
 //!
 //! Two kinds of peers:
 //! * Yjs peers (`auth.text = "yjs"`) speak the Yjs sync protocol over
@@ -12,9 +12,16 @@
 //!
 //! Every change is applied and sent to the local peers under one lock, so
 //! each peer sees the changes in the order the document took them. Then it
-//! is stored (a row in SQLite, or an entry of a Redis stream that every
-//! node follows and applies, sending it to its own peers). The stored log
-//! is compacted into a snapshot every [`COMPACT_EVERY`] updates.
+//! is stored as a [`Record`] of the log (a row in SQLite, or an entry of a
+//! Redis stream that every node follows and applies, sending it to its own
+//! peers). Every [`TextConfig::compact_every`] entries the log is folded
+//! into a snapshot; when the document has outgrown its text
+//! ([`CutPolicy`]) it is first *cut* into a new epoch (see
+//! [`pushdesk_text::epoch`]): the cut is an entry of the log, stored only
+//! if no other entry came first, and each node that applies it sends its
+//! Yjs peers `text_reset`; they answer with `text_rebase`, and what
+//! reaches the hub in an old epoch is rebased, in log order, so that every
+//! node (and a restarted one) makes the same updates.
 
 use std::collections::HashMap;
 use std::sync::atomic::{AtomicUsize, Ordering};
@@ -23,13 +30,34 @@ use std::time::Instant;
 
 use bytes::Bytes;
 use pushdesk_text::sync::Refused;
-use pushdesk_text::{Shadow, SharedText, SyncMessage, TextError, answer};
-use tracing::{debug, warn};
+use pushdesk_text::{
+    Applied, CutPolicy, Epoch, Epochs, Rebase, Record, Reset, Shadow, SyncMessage, TextError,
+    answer,
+};
+use tracing::{debug, info, warn};
 
 use crate::store::{Store, StoreError, TextMark};
 
-/// The log is folded into a snapshot after this many stored updates.
-pub const COMPACT_EVERY: usize = 500;
+/// How the shared text is kept.
+#[derive(Debug, Clone, Copy)]
+pub struct TextConfig {
+    /// The longest text, in UTF-8 bytes.
+    pub max_bytes: usize,
+    /// The log is folded into a snapshot after this many stored entries.
+    pub compact_every: usize,
+    /// When a compaction first cuts the document into a new epoch.
+    pub cut: CutPolicy,
+}
+
+impl Default for TextConfig {
+    fn default() -> Self {
+        Self {
+            max_bytes: pushdesk_hub_model::limits::MAX_TEXT_BYTES,
+            compact_every: 500,
+            cut: CutPolicy::default(),
+        }
+    }
+}
 
 /// What the hub sends one peer.
 pub enum Out<'a> {
@@ -37,13 +65,17 @@ pub enum Out<'a> {
     Sync(Bytes),
     /// The whole text (`text_update`), to a seed peer.
     Text(&'a str),
+    /// A new epoch's document ([`Reset`], `text_reset`), to a Yjs peer.
+    Reset(Bytes),
 }
 
 /// Sends to one socket (socketioxide's emit: it queues, never blocks).
 pub type Sink = Box<dyn Fn(Out<'_>) + Send + Sync>;
 
 enum Kind {
-    Yjs,
+    /// The epoch its messages are of (the one it moves from until its
+    /// `text_rebase` says it moved).
+    Yjs(Epoch),
     Seed(Box<Shadow>),
 }
 
@@ -53,77 +85,100 @@ struct Peer {
 }
 
 struct Inner {
-    doc: SharedText,
+    epochs: Epochs,
     peers: HashMap<String, Peer>,
+    /// The newest stored entry this replica has applied (everything up to
+    /// it can be folded into a snapshot of this state).
+    folded: Option<TextMark>,
 }
 
 /// The shared text of this node (see the [module documentation](self)).
 pub struct TextHub {
     inner: Mutex<Inner>,
     store: Store,
-    max_bytes: usize,
+    config: TextConfig,
     stored_since_compaction: AtomicUsize,
-    /// The newest stored update this replica is known to hold (everything
-    /// up to it can be folded into a snapshot of it).
-    folded: Mutex<Option<TextMark>>,
-    /// Whether another process also writes the log (Redis): then only
-    /// what the watch has delivered counts as folded.
+    /// With the local store: appends, and the rebases and cuts that follow
+    /// them, one at a time, so they are applied in the log's order.
+    order: tokio::sync::Mutex<()>,
+    /// Whether another process also writes the log (Redis): then entries
+    /// are applied as the watch delivers them, in the stream's order.
     watched: bool,
 }
 
 impl std::fmt::Debug for TextHub {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("TextHub")
-            .field("max_bytes", &self.max_bytes)
+            .field("config", &self.config)
             .finish_non_exhaustive()
     }
 }
 
 /// What [`TextHub::sync`] did.
+#[derive(Default)]
 pub struct Synced {
     /// Messages for the sender, in order.
     pub replies: Vec<Bytes>,
-    /// The update to store ([`TextHub::store_update`]), if it brought anything.
-    pub update: Option<Vec<u8>>,
+    /// The update to store ([`TextHub::store_update`]) and its epoch, if it
+    /// brought anything.
+    pub update: Option<(Epoch, Vec<u8>)>,
+}
+
+/// Applies one stored entry to `epochs`.
+fn replay(epochs: &mut Epochs, bytes: &[u8]) -> Result<(), TextError> {
+    match Record::decode(bytes)? {
+        Record::Snapshot { epoch, doc, cuts } => *epochs = Epochs::restore(epoch, &doc, &cuts)?,
+        Record::Update { epoch, update } => {
+            epochs.apply(epoch, &update)?;
+        }
+        Record::Cut { from, to, doc } => {
+            epochs.cut(from, to, &doc)?;
+        }
+    }
+    Ok(())
 }
 
 impl TextHub {
     /// Loads the document from `store` (a text stored by a build before
     /// the CRDT becomes its first edit) and, with Redis, starts following
     /// the other nodes' edits.
-    pub async fn load(store: Store, max_bytes: usize) -> Result<Arc<Self>, StoreError> {
-        let (updates, mark) = store.text_log().await?;
-        let mut doc = SharedText::new();
-        for (i, update) in updates.iter().enumerate() {
-            if let Err(e) = doc.apply(update) {
-                warn!(index = i, error = %e, "skipping an undecodable stored text update");
+    pub async fn load(store: Store, config: TextConfig) -> Result<Arc<Self>, StoreError> {
+        let (entries, mark) = store.text_log().await?;
+        let mut epochs = Epochs::new();
+        for (i, entry) in entries.iter().enumerate() {
+            if let Err(e) = replay(&mut epochs, entry) {
+                warn!(index = i, error = %e, "skipping a stored text entry that does not apply");
             }
         }
         let watch = store.watch_text(mark.clone());
         let hub = Arc::new(Self {
             inner: Mutex::new(Inner {
-                doc,
+                epochs,
                 peers: HashMap::new(),
+                folded: Some(mark),
             }),
             watched: watch.is_some(),
-            folded: Mutex::new(Some(mark)),
-            stored_since_compaction: AtomicUsize::new(updates.len()),
+            stored_since_compaction: AtomicUsize::new(entries.len()),
+            order: tokio::sync::Mutex::new(()),
             store,
-            max_bytes,
+            config,
         });
-        if updates.is_empty() {
+        if entries.is_empty() {
             let legacy = hub.store.text().await?;
             if !legacy.is_empty() {
-                let update = hub.lock().doc.set(&legacy);
-                hub.store_update(update).await?;
+                let (epoch, update) = {
+                    let mut inner = hub.lock();
+                    (inner.epochs.epoch(), inner.epochs.doc_mut().set(&legacy))
+                };
+                hub.store_update(epoch, update).await?;
             }
         }
         if let Some(mut watch) = watch {
             let weak = Arc::downgrade(&hub);
             tokio::spawn(async move {
-                while let Some((update, mark)) = watch.recv().await {
+                while let Some((entry, mark)) = watch.recv().await {
                     let Some(hub) = weak.upgrade() else { return };
-                    hub.remote(&update, mark);
+                    hub.remote(&entry, mark);
                 }
             });
         }
@@ -136,28 +191,45 @@ impl TextHub {
 
     /// The text as it stands.
     pub fn text(&self) -> String {
-        self.lock().doc.text()
+        self.lock().epochs.doc().text()
+    }
+
+    /// The document's current epoch (`welcome.text_epoch`).
+    pub fn epoch(&self) -> Epoch {
+        self.lock().epochs.epoch()
     }
 
     /// The document, compacted (tests, benchmarks).
     pub fn snapshot(&self) -> Vec<u8> {
-        self.lock().doc.snapshot()
+        self.lock().epochs.doc().snapshot()
     }
 
     /// Adds a peer and sends it its first message: a Yjs peer the hub's
-    /// step 1, a seed peer the text (which its shadow starts from).
-    pub fn join(&self, sid: &str, yjs: bool, sink: Sink) {
+    /// step 1, or, when its document is of an older `epoch`, the reset to
+    /// the current one; a seed peer the text (which its shadow starts from).
+    pub fn join(&self, sid: &str, yjs: bool, epoch: Option<Epoch>, sink: Sink) {
         let mut inner = self.lock();
         let kind = if yjs {
-            match SyncMessage::Step1(inner.doc.state_vector()).encode() {
-                Ok(step1) => sink(Out::Sync(Bytes::from(step1))),
-                Err(e) => warn!(error = %e, "encoding the hub's step 1 failed"),
+            let current = inner.epochs.epoch();
+            let theirs = epoch.unwrap_or(current);
+            if theirs == current {
+                match SyncMessage::Step1(inner.epochs.doc().state_vector()).encode() {
+                    Ok(step1) => sink(Out::Sync(Bytes::from(step1))),
+                    Err(e) => warn!(error = %e, "encoding the hub's step 1 failed"),
+                }
+            } else {
+                let reset = Reset {
+                    epoch: current,
+                    base: inner.epochs.base_for(theirs),
+                    doc: inner.epochs.doc().snapshot(),
+                };
+                sink(Out::Reset(Bytes::from(reset.encode())));
             }
-            Kind::Yjs
+            Kind::Yjs(theirs)
         } else {
-            let text = inner.doc.text();
+            let text = inner.epochs.doc().text();
             sink(Out::Text(&text));
-            Kind::Seed(Box::new(Shadow::new(&inner.doc)))
+            Kind::Seed(Box::new(Shadow::new(inner.epochs.doc())))
         };
         inner.peers.insert(sid.to_owned(), Peer { kind, sink });
     }
@@ -168,26 +240,86 @@ impl TextHub {
     }
 
     /// Handles one `text_sync` message from `sid`. Store the update it
-    /// returns before acknowledging.
+    /// returns before acknowledging. A message of an older epoch than the
+    /// document's is not applied here: its update is rebased once stored.
     pub fn sync(&self, sid: &str, message: &[u8], may_edit: bool) -> Result<Synced, Refused> {
         let message = SyncMessage::decode(message).map_err(Refused::Bad)?;
         let mut inner = self.lock();
-        let answer = answer(&mut inner.doc, &message, may_edit, self.max_bytes)?;
+        let current = inner.epochs.epoch();
+        let theirs = match inner.peers.get(sid) {
+            Some(Peer {
+                kind: Kind::Yjs(epoch),
+                ..
+            }) => *epoch,
+            _ => current,
+        };
+        if theirs != current {
+            return match message {
+                SyncMessage::Update(update) | SyncMessage::Step2(update) if may_edit => {
+                    if !inner.epochs.epochs().contains(&theirs) {
+                        return Err(Refused::Bad(TextError::UnknownEpoch { epoch: theirs }));
+                    }
+                    Ok(Synced {
+                        replies: Vec::new(),
+                        update: Some((theirs, update)),
+                    })
+                }
+                SyncMessage::Update(_) => Err(Refused::NoRight),
+                // Its step 1 waits for the reset on its way; a reader's
+                // step 2 brings nothing to take.
+                _ => Ok(Synced::default()),
+            };
+        }
+        let answer = answer(
+            inner.epochs.doc_mut(),
+            &message,
+            may_edit,
+            self.config.max_bytes,
+        )?;
         if let Some(update) = &answer.update {
             fan_out(&mut inner, Some(sid), update, answer.changed, false);
         }
         Ok(Synced {
             replies: answer.replies.into_iter().map(Bytes::from).collect(),
-            update: answer.update,
+            update: answer.update.map(|u| (current, u)),
         })
     }
 
-    /// Merges seed peer `sid`'s write of the whole text. Returns the update
-    /// to store (`None`: nothing changed). On a refusal the peer is sent
-    /// the text as it stands.
-    pub fn seed_write(&self, sid: &str, text: &str) -> Result<Option<Vec<u8>>, TextError> {
+    /// Handles a `text_rebase` from `sid`: from now on its messages are of
+    /// the epoch it moved to. Returns what to store (its old edits, to be
+    /// rebased), if anything.
+    pub fn rebase(
+        &self,
+        sid: &str,
+        message: &[u8],
+        may_edit: bool,
+    ) -> Result<Option<(Epoch, Vec<u8>)>, Refused> {
+        let rebase = Rebase::decode(message).map_err(Refused::Bad)?;
         let mut inner = self.lock();
-        let Inner { doc, peers } = &mut *inner;
+        if let Some(Peer {
+            kind: Kind::Yjs(epoch),
+            ..
+        }) = inner.peers.get_mut(sid)
+        {
+            *epoch = rebase.to;
+        }
+        if !may_edit || rebase.from == inner.epochs.epoch() {
+            return Ok(None);
+        }
+        if !inner.epochs.epochs().contains(&rebase.from) {
+            return Err(Refused::Bad(TextError::UnknownEpoch { epoch: rebase.from }));
+        }
+        Ok(Some((rebase.from, rebase.update)))
+    }
+
+    /// Merges seed peer `sid`'s write of the whole text. Returns the update
+    /// to store and its epoch (`None`: nothing changed). On a refusal the
+    /// peer is sent the text as it stands.
+    pub fn seed_write(&self, sid: &str, text: &str) -> Result<Option<(Epoch, Vec<u8>)>, TextError> {
+        let mut inner = self.lock();
+        let epoch = inner.epochs.epoch();
+        let Inner { epochs, peers, .. } = &mut *inner;
+        let doc = epochs.doc_mut();
         let now = Instant::now();
         let shadow = match peers.get_mut(sid) {
             Some(Peer {
@@ -212,7 +344,7 @@ impl TextHub {
                 }
             }
         };
-        let result = shadow.write(doc, text, now, self.max_bytes);
+        let result = shadow.write(doc, text, now, self.config.max_bytes);
         if let Ok(merged) = &result {
             debug!(sid, wrote = ?text, merged = ?merged.text, echo = merged.echo, update = merged.update.len(), "seed write");
         }
@@ -233,7 +365,7 @@ impl TextHub {
             }
             Ok(merged) => {
                 fan_out(&mut inner, Some(sid), &merged.update, true, merged.echo);
-                Ok(Some(merged.update))
+                Ok(Some((epoch, merged.update)))
             }
             Err(e) => {
                 let current = doc.text();
@@ -245,36 +377,105 @@ impl TextHub {
         }
     }
 
-    /// Stores an update this node applied (after [`TextHub::sync`] or
-    /// [`TextHub::seed_write`]), compacting the log now and then.
-    pub async fn store_update(&self, update: Vec<u8>) -> Result<(), StoreError> {
-        let mark = self.store.append_text(update).await?;
-        if !self.watched {
-            *self.folded.lock().unwrap_or_else(PoisonError::into_inner) = Some(mark);
+    /// Stores an update made on `epoch` (after [`TextHub::sync`],
+    /// [`TextHub::rebase`] or [`TextHub::seed_write`]); one of an older
+    /// epoch is rebased and sent to every peer once stored. Compacts the
+    /// log now and then.
+    pub async fn store_update(&self, epoch: Epoch, update: Vec<u8>) -> Result<(), StoreError> {
+        let record = Record::Update {
+            epoch,
+            update: update.clone(),
         }
-        if self.stored_since_compaction.fetch_add(1, Ordering::Relaxed) + 1 >= COMPACT_EVERY {
+        .encode();
+        if self.watched {
+            // Applied when the watch delivers it, in the stream's order.
+            self.store.append_text(record).await?;
+        } else {
+            let _order = self.order.lock().await;
+            let mark = self.store.append_text(record).await?;
+            let mut inner = self.lock();
+            if epoch != inner.epochs.epoch() {
+                apply_stored(&mut inner, epoch, &update);
+            }
+            inner.folded = Some(mark);
+        }
+        if self.stored_since_compaction.fetch_add(1, Ordering::Relaxed) + 1
+            >= self.config.compact_every
+        {
             self.compact().await;
         }
         Ok(())
     }
 
-    /// Folds the stored log into one snapshot, and stores the plain text
-    /// beside it (for `sqlite3` and older builds; not on every keystroke).
+    /// Folds the stored log into one snapshot, after cutting the document
+    /// into a new epoch when it has outgrown its text, and stores the
+    /// plain text beside it (for `sqlite3` and older builds; not on every
+    /// keystroke).
     pub async fn compact(&self) {
-        let Some(upto) = self
-            .folded
-            .lock()
-            .unwrap_or_else(PoisonError::into_inner)
-            .clone()
-        else {
-            return;
+        let _order = if self.watched {
+            None
+        } else {
+            Some(self.order.lock().await)
         };
-        // Taken after `upto` was applied: it holds everything up to it.
-        let (snapshot, text) = {
+        let cut = {
             let inner = self.lock();
-            (inner.doc.snapshot(), inner.doc.text())
+            let Some(upto) = inner.folded.clone() else {
+                return;
+            };
+            let doc = inner.epochs.doc();
+            let snapshot = doc.snapshot();
+            self.config
+                .cut
+                .outgrown(snapshot.len(), doc.text().len())
+                .then(|| {
+                    let (from, to) = (inner.epochs.epoch(), inner.epochs.next_epoch());
+                    (upto, from, to, snapshot)
+                })
         };
-        match self.store.compact_text(upto, snapshot).await {
+        if let Some((upto, from, to, snapshot)) = cut {
+            let record = Record::Cut {
+                from,
+                to,
+                doc: snapshot.clone(),
+            }
+            .encode();
+            match self.store.append_text_after(upto, record).await {
+                Ok(Some(mark)) => {
+                    info!(
+                        from,
+                        to,
+                        bytes = snapshot.len(),
+                        "shared text: cut into a new epoch"
+                    );
+                    if self.watched {
+                        // Every node, this one too, applies it from the
+                        // stream; the snapshot waits for the next round.
+                        return;
+                    }
+                    let mut inner = self.lock();
+                    apply_cut(&mut inner, from, to, &snapshot);
+                    inner.folded = Some(mark);
+                }
+                Ok(None) => {
+                    debug!("shared text: an edit came before the cut; cutting later");
+                    return;
+                }
+                Err(e) => {
+                    warn!(error = %e, "cutting the stored text failed; will retry");
+                    return;
+                }
+            }
+        }
+        let (upto, record, text) = {
+            let inner = self.lock();
+            let Some(upto) = inner.folded.clone() else {
+                return;
+            };
+            let (epoch, doc, cuts) = inner.epochs.stored();
+            let text = inner.epochs.doc().text();
+            (upto, Record::Snapshot { epoch, doc, cuts }.encode(), text)
+        };
+        match self.store.compact_text(upto, record).await {
             Ok(()) => self.stored_since_compaction.store(0, Ordering::Relaxed),
             Err(e) => warn!(error = %e, "compacting the stored text failed; will retry"),
         }
@@ -283,28 +484,68 @@ impl TextHub {
         }
     }
 
-    /// An update stored by a node (with Redis: any node, this one included).
-    fn remote(&self, update: &[u8], mark: TextMark) {
-        {
-            let mut inner = self.lock();
-            let before = inner.doc.state_vector();
-            match inner.doc.apply(update) {
-                Ok(changed) if changed || inner.doc.state_vector() != before => {
-                    fan_out(&mut inner, None, update, changed, false);
-                }
-                Ok(_) => {}
-                Err(e) => debug!(error = %e, "skipping an undecodable text update from the store"),
-            }
+    /// An entry stored by a node (with Redis: any node, this one included).
+    fn remote(&self, entry: &[u8], mark: TextMark) {
+        let mut inner = self.lock();
+        match Record::decode(entry) {
+            Ok(Record::Update { epoch, update }) => apply_stored(&mut inner, epoch, &update),
+            Ok(Record::Cut { from, to, doc }) => apply_cut(&mut inner, from, to, &doc),
+            Ok(Record::Snapshot { .. }) => debug!("a snapshot in the text log: skipped"),
+            Err(e) => debug!(error = %e, "skipping an undecodable text log entry"),
         }
-        *self.folded.lock().unwrap_or_else(PoisonError::into_inner) = Some(mark);
+        inner.folded = Some(mark);
+        drop(inner);
         self.stored_since_compaction.fetch_add(1, Ordering::Relaxed);
+    }
+}
+
+/// Applies a stored update of `epoch` (rebased when older than the
+/// document's) and sends what it brought to the peers.
+fn apply_stored(inner: &mut Inner, epoch: Epoch, update: &[u8]) {
+    match inner.epochs.apply(epoch, update) {
+        Ok(Applied::Update { update, changed }) => fan_out(inner, None, &update, changed, false),
+        Ok(Applied::Nothing) => {}
+        Err(e) => debug!(epoch, error = %e, "a stored text update does not apply"),
+    }
+}
+
+/// Cuts the document into epoch `to` and tells the peers: each Yjs peer
+/// gets the reset (it answers with a rebase), each seed peer's shadow
+/// starts over from the new document (its text is the same).
+fn apply_cut(inner: &mut Inner, from: Epoch, to: Epoch, snapshot: &[u8]) {
+    match inner.epochs.cut(from, to, snapshot) {
+        Ok(true) => {}
+        Ok(false) => {
+            debug!(from, to, "a stale cut of the text: skipped");
+            return;
+        }
+        Err(e) => {
+            warn!(error = %e, "a cut of the text does not apply");
+            return;
+        }
+    }
+    let reset = Bytes::from(
+        Reset {
+            epoch: to,
+            base: inner.epochs.base_for(from),
+            doc: inner.epochs.doc().snapshot(),
+        }
+        .encode(),
+    );
+    let Inner { epochs, peers, .. } = inner;
+    for peer in peers.values_mut() {
+        match &mut peer.kind {
+            Kind::Yjs(_) => (peer.sink)(Out::Reset(reset.clone())),
+            Kind::Seed(shadow) => **shadow = Shadow::new(epochs.doc()),
+        }
     }
 }
 
 /// Sends `update` to every Yjs peer but `origin`, and the text (when it
 /// `changed`) to every seed peer but `origin` (unless `echo`).
 fn fan_out(inner: &mut Inner, origin: Option<&str>, update: &[u8], changed: bool, echo: bool) {
-    let Inner { doc, peers } = inner;
+    let Inner { epochs, peers, .. } = inner;
+    let doc = epochs.doc();
     let message = match SyncMessage::Update(update.to_vec()).encode() {
         Ok(m) => Bytes::from(m),
         Err(e) => {
@@ -317,7 +558,7 @@ fn fan_out(inner: &mut Inner, origin: Option<&str>, update: &[u8], changed: bool
     for (sid, peer) in peers.iter_mut() {
         let own = origin == Some(sid.as_str());
         match &mut peer.kind {
-            Kind::Yjs if !own => (peer.sink)(Out::Sync(message.clone())),
+            Kind::Yjs(_) if !own => (peer.sink)(Out::Sync(message.clone())),
             Kind::Seed(shadow) if !own || echo => {
                 if let Some(text) = &text {
                     shadow.sent(doc, now);
@@ -334,6 +575,7 @@ mod tests {
     #![allow(clippy::unwrap_used)]
     use super::*;
     use crate::store::Retention;
+    use pushdesk_text::SharedText;
 
     fn collect() -> (Sink, Arc<Mutex<Vec<String>>>) {
         let seen = Arc::new(Mutex::new(Vec::new()));
@@ -342,6 +584,7 @@ mod tests {
             let line = match out {
                 Out::Sync(_) => "sync".to_owned(),
                 Out::Text(t) => format!("text:{t}"),
+                Out::Reset(_) => "reset".to_owned(),
             };
             s.lock().unwrap().push(line);
         });
@@ -356,16 +599,19 @@ mod tests {
         let store = Store::open_local(dir.path(), Retention::default())
             .await
             .unwrap();
-        let hub = TextHub::load(store.clone(), 64 * 1024).await.unwrap();
+        let hub = TextHub::load(store.clone(), TextConfig::default())
+            .await
+            .unwrap();
         let (sink, seen) = collect();
-        hub.join("seed", false, sink);
+        hub.join("seed", false, None, sink);
         let mut client = SharedText::new();
-        let edits = 2 * COMPACT_EVERY + 7;
+        let edits = 2 * TextConfig::default().compact_every + 7;
         for i in 0..edits {
             let update = client.set(&format!("line {i}\n{}", "x".repeat(i % 7)));
             let message = SyncMessage::Update(update).encode().unwrap();
             let synced = hub.sync("yjs", &message, true).unwrap();
-            hub.store_update(synced.update.unwrap()).await.unwrap();
+            let (epoch, update) = synced.update.unwrap();
+            hub.store_update(epoch, update).await.unwrap();
         }
         let want = client.text();
         assert_eq!(hub.text(), want);
@@ -375,7 +621,7 @@ mod tests {
         let (log, _) = store.text_log().await.unwrap();
         assert_eq!(log.len(), 1, "one snapshot after compacting");
         drop(hub);
-        let again = TextHub::load(store, 64 * 1024).await.unwrap();
+        let again = TextHub::load(store, TextConfig::default()).await.unwrap();
         assert_eq!(again.text(), want);
         // What is stored is no bigger than the document itself.
         let stored: usize = log.iter().map(Vec::len).sum();
@@ -383,6 +629,100 @@ mod tests {
             stored <= again.snapshot().len() + 64,
             "{stored} bytes stored"
         );
+    }
+
+    /// Typing that deletes as much as it inserts: past the cut policy the
+    /// document is cut into new epochs, so what is stored stays
+    /// proportional to the text (the current document and the kept cuts),
+    /// not to the number of edits. A Yjs peer is told of each cut, its edit
+    /// sent on the old epoch is rebased once, and a restart loads the same
+    /// text and epoch.
+    #[tokio::test]
+    async fn a_document_that_outgrows_its_text_is_cut_and_the_log_stays_small() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = Store::open_local(dir.path(), Retention::default())
+            .await
+            .unwrap();
+        let config = TextConfig {
+            compact_every: 100,
+            cut: CutPolicy {
+                min_bytes: 4096,
+                ratio: 4,
+            },
+            ..TextConfig::default()
+        };
+        let hub = TextHub::load(store.clone(), config).await.unwrap();
+        let resets = Arc::new(Mutex::new(Vec::new()));
+        let r = resets.clone();
+        hub.join(
+            "peer",
+            true,
+            None,
+            Box::new(move |out| {
+                if let Out::Reset(bytes) = out {
+                    r.lock().unwrap().push(bytes.to_vec());
+                }
+            }),
+        );
+        let mut peer = SharedText::new();
+        let mut peer_epoch = hub.epoch();
+        let mut max_stored = 0;
+        for i in 0..6000usize {
+            // A line typed at the front, the oldest dropped at the back.
+            let mut lines: Vec<String> = peer.text().lines().map(str::to_owned).collect();
+            lines.insert(0, format!("line {i} {}", "x".repeat(i % 13)));
+            lines.truncate(20);
+            let update = peer.set(&lines.join("\n"));
+            let message = SyncMessage::Update(update).encode().unwrap();
+            if let Some((epoch, update)) = hub.sync("peer", &message, true).unwrap().update {
+                hub.store_update(epoch, update).await.unwrap();
+            }
+            // The peer takes the resets it was sent, as a client does.
+            let pending: Vec<Vec<u8>> = std::mem::take(&mut *resets.lock().unwrap());
+            for bytes in pending {
+                let reset = Reset::decode(&bytes).unwrap();
+                let (doc, rebase) = reset.take(&peer, peer_epoch).unwrap();
+                let rebase = rebase.unwrap().encode();
+                if let Some((epoch, update)) = hub.rebase("peer", &rebase, true).unwrap() {
+                    hub.store_update(epoch, update).await.unwrap();
+                }
+                peer = doc;
+                peer_epoch = reset.epoch;
+            }
+            if i % 500 == 0 {
+                let (log, _) = store.text_log().await.unwrap();
+                max_stored = max_stored.max(log.iter().map(Vec::len).sum::<usize>());
+            }
+        }
+        assert_ne!(hub.epoch(), pushdesk_text::FIRST_EPOCH, "never cut");
+        assert_eq!(peer_epoch, hub.epoch());
+        let text = hub.text();
+        assert_eq!(peer.text(), text);
+        // The kept cuts and the current document, each at most about the
+        // policy's bound, and the entries since the last compaction.
+        let bound = (pushdesk_text::epoch::MAX_CUTS + 1) * 4 * 4096 + 100 * 1024;
+        assert!(
+            max_stored < bound,
+            "{max_stored} bytes stored, bound {bound}"
+        );
+        // A single document of the same history, never cut, is far bigger.
+        let mut uncut = SharedText::new();
+        let mut lines: Vec<String> = Vec::new();
+        for i in 0..6000usize {
+            lines.insert(0, format!("line {i} {}", "x".repeat(i % 13)));
+            lines.truncate(20);
+            uncut.set(&lines.join("\n"));
+        }
+        assert!(
+            uncut.snapshot().len() > 2 * max_stored,
+            "{} uncut, {max_stored} stored",
+            uncut.snapshot().len()
+        );
+        let epoch = hub.epoch();
+        drop(hub);
+        let again = TextHub::load(store, config).await.unwrap();
+        assert_eq!(again.text(), text);
+        assert_eq!(again.epoch(), epoch);
     }
 
     /// A text stored before the CRDT becomes the document.
@@ -393,10 +733,12 @@ mod tests {
             .await
             .unwrap();
         store.set_text("from before 日本").await.unwrap();
-        let hub = TextHub::load(store.clone(), 64 * 1024).await.unwrap();
+        let hub = TextHub::load(store.clone(), TextConfig::default())
+            .await
+            .unwrap();
         assert_eq!(hub.text(), "from before 日本");
         drop(hub);
-        let hub = TextHub::load(store, 64 * 1024).await.unwrap();
+        let hub = TextHub::load(store, TextConfig::default()).await.unwrap();
         assert_eq!(hub.text(), "from before 日本");
     }
 
@@ -408,9 +750,17 @@ mod tests {
         let store = Store::open_local(dir.path(), Retention::default())
             .await
             .unwrap();
-        let hub = TextHub::load(store, 16).await.unwrap();
+        let hub = TextHub::load(
+            store,
+            TextConfig {
+                max_bytes: 16,
+                ..TextConfig::default()
+            },
+        )
+        .await
+        .unwrap();
         let (sink, seen) = collect();
-        hub.join("w", false, sink);
+        hub.join("w", false, None, sink);
         assert!(hub.seed_write("w", "short").unwrap().is_some());
         assert!(hub.seed_write("w", "far too long for sixteen").is_err());
         assert_eq!(hub.text(), "short");

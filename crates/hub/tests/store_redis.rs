@@ -479,20 +479,26 @@ async fn a_restarted_node_continues_the_shared_history() {
 
 #[tokio::test]
 async fn the_text_document_syncs_between_nodes_and_compacts() {
-    use pushdesk_hub::text::{COMPACT_EVERY, TextHub};
+    use pushdesk_hub::text::{TextConfig, TextHub};
     use pushdesk_text::{SharedText, SyncMessage};
+    const COMPACT_EVERY: usize = 500;
     bounded(async {
         let redis = RedisServer::start().await.unwrap();
         let (a, b) = two_nodes(&redis, "t9:", Retention::default()).await;
-        let hub_a = TextHub::load(a.clone(), 64 * 1024).await.unwrap();
-        let hub_b = TextHub::load(b.clone(), 64 * 1024).await.unwrap();
+        let hub_a = TextHub::load(a.clone(), TextConfig::default())
+            .await
+            .unwrap();
+        let hub_b = TextHub::load(b.clone(), TextConfig::default())
+            .await
+            .unwrap();
         let mut client = SharedText::new();
         for i in 0..COMPACT_EVERY + 20 {
             let update = client.set(&format!("edit {i}"));
             let message = SyncMessage::Update(update).encode().unwrap();
             let hub = if i % 2 == 0 { &hub_a } else { &hub_b };
             let synced = hub.sync("c", &message, true).unwrap();
-            hub.store_update(synced.update.unwrap()).await.unwrap();
+            let (epoch, update) = synced.update.unwrap();
+            hub.store_update(epoch, update).await.unwrap();
         }
         let want = client.text();
         // Each node hears the other's through the stream.
@@ -521,8 +527,106 @@ async fn the_text_document_syncs_between_nodes_and_compacts() {
             "{} updates to load after the snapshot",
             log.len()
         );
-        let fresh = TextHub::load(b.clone(), 64 * 1024).await.unwrap();
+        let fresh = TextHub::load(b.clone(), TextConfig::default())
+            .await
+            .unwrap();
         assert_eq!(fresh.text(), want);
+    })
+    .await;
+}
+
+/// A cut made on one node reaches the other through the stream: both move
+/// to the same epoch with the same text, a Yjs peer on the other node is
+/// sent the reset, an edit made on the old epoch and sent to either node
+/// is rebased into the same bytes on both, and a node started later loads
+/// the same text and epoch.
+#[tokio::test]
+async fn a_cut_on_one_node_moves_every_node_to_the_new_epoch() {
+    use pushdesk_hub::text::{Out, TextConfig, TextHub};
+    use pushdesk_text::{CutPolicy, Reset, SharedText, SyncMessage};
+    use std::sync::{Arc, Mutex};
+    bounded(async {
+        let redis = RedisServer::start().await.unwrap();
+        let (a, b) = two_nodes(&redis, "t10:", Retention::default()).await;
+        let config = TextConfig {
+            compact_every: 40,
+            cut: CutPolicy {
+                min_bytes: 0,
+                ratio: 2,
+            },
+            ..TextConfig::default()
+        };
+        let hub_a = TextHub::load(a.clone(), config).await.unwrap();
+        let hub_b = TextHub::load(b.clone(), config).await.unwrap();
+        let resets = Arc::new(Mutex::new(Vec::new()));
+        let r = resets.clone();
+        hub_b.join(
+            "watcher",
+            true,
+            None,
+            Box::new(move |out| {
+                if let Out::Reset(bytes) = out {
+                    r.lock().unwrap().push(bytes.to_vec());
+                }
+            }),
+        );
+        // A typist on A that never takes the reset: its messages stay of
+        // the first epoch, and once the cut is made they are rebased.
+        hub_a.join("typist", true, None, Box::new(|_| {}));
+        let mut typist = SharedText::new();
+        let start = hub_a.epoch();
+        let deadline = tokio::time::Instant::now() + Duration::from_secs(20);
+        let mut i = 0;
+        while hub_a.epoch() == start || hub_b.epoch() != hub_a.epoch() {
+            assert!(
+                tokio::time::Instant::now() < deadline,
+                "no cut reached both nodes"
+            );
+            i += 1;
+            let update = typist.set(&format!("edit {i} of the shared text"));
+            let message = SyncMessage::Update(update).encode().unwrap();
+            if let Some((epoch, update)) = hub_a.sync("typist", &message, true).unwrap().update {
+                hub_a.store_update(epoch, update).await.unwrap();
+            }
+            tokio::time::sleep(Duration::from_millis(5)).await;
+        }
+        let want = typist.text();
+        let deadline = tokio::time::Instant::now() + Duration::from_secs(10);
+        while hub_a.text() != want || hub_b.text() != want {
+            assert!(
+                tokio::time::Instant::now() < deadline,
+                "the nodes did not settle"
+            );
+            tokio::time::sleep(Duration::from_millis(20)).await;
+        }
+        let epoch = hub_a.epoch();
+        assert_eq!(hub_b.text(), hub_a.text());
+        let reset = resets
+            .lock()
+            .unwrap()
+            .first()
+            .cloned()
+            .expect("B's peer got the reset");
+        assert_eq!(Reset::decode(&reset).unwrap().epoch, epoch);
+        // The typist's next edit, on the old epoch, sent to B.
+        let late = typist.set(&format!("{} (late)", typist.text()));
+        hub_b.store_update(start, late).await.unwrap();
+        let want = typist.text();
+        let deadline = tokio::time::Instant::now() + Duration::from_secs(10);
+        while hub_a.text() != want || hub_b.text() != want {
+            assert!(
+                tokio::time::Instant::now() < deadline,
+                "A {:?}, B {:?}, want {want:?}",
+                hub_a.text(),
+                hub_b.text()
+            );
+            tokio::time::sleep(Duration::from_millis(20)).await;
+        }
+        // Both made the same rebased update: their documents are equal.
+        assert_eq!(hub_a.snapshot(), hub_b.snapshot());
+        let fresh = TextHub::load(b.clone(), config).await.unwrap();
+        assert_eq!(fresh.text(), want);
+        assert_eq!(fresh.epoch(), hub_a.epoch());
     })
     .await;
 }

@@ -291,6 +291,20 @@ impl Store {
         }
     }
 
+    /// Stores one entry of the shared text's log only if the newest one is
+    /// still `last` (what this node has applied): `None` when another
+    /// entry came first.
+    pub async fn append_text_after(
+        &self,
+        last: TextMark,
+        record: Vec<u8>,
+    ) -> Result<Option<TextMark>, StoreError> {
+        match &self.backend {
+            Backend::Local(s) => s.append_text_after(last, record).await,
+            Backend::Redis(s) => s.append_text_after(last, record).await,
+        }
+    }
+
     /// Stores one update of the shared text's document; with Redis, every
     /// node hears of it (see [`Store::watch_text`]).
     pub async fn append_text(&self, update: Vec<u8>) -> Result<TextMark, StoreError> {

@@ -220,6 +220,20 @@ return 1
     )
 });
 
+/// Appends `ARGV[2]` to the text log (`KEYS[1]`) as field `u` only if its
+/// newest entry is `ARGV[1]` (`0-0`: none); returns the new id, or false.
+static APPEND_TEXT_AFTER: LazyLock<Script> = LazyLock::new(|| {
+    Script::new(
+        r#"
+local newest = redis.call('XREVRANGE', KEYS[1], '+', '-', 'COUNT', 1)
+local id = '0-0'
+if newest[1] then id = newest[1][1] end
+if id ~= ARGV[1] then return false end
+return redis.call('XADD', KEYS[1], '*', 'u', ARGV[2])
+"#,
+    )
+});
+
 /// The keys, prefix applied.
 #[derive(Debug)]
 struct Keys {
@@ -661,6 +675,23 @@ impl RedisStore {
             .query_async(&mut self.conn.clone())
             .await?;
         Ok(TextMark::Stream(id))
+    }
+
+    pub(crate) async fn append_text_after(
+        &self,
+        last: TextMark,
+        record: Vec<u8>,
+    ) -> Result<Option<TextMark>, StoreError> {
+        let TextMark::Stream(last) = last else {
+            return Ok(None);
+        };
+        let id: Option<String> = APPEND_TEXT_AFTER
+            .key(&self.keys.text_log)
+            .arg(&last)
+            .arg(record)
+            .invoke_async(&mut self.conn.clone())
+            .await?;
+        Ok(id.map(TextMark::Stream))
     }
 
     pub(crate) async fn compact_text(

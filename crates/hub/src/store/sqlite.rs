@@ -433,6 +433,32 @@ impl LocalStore {
         .await
     }
 
+    /// Stores `record` only if the log's last entry is still `last`.
+    pub(crate) async fn append_text_after(
+        &self,
+        last: TextMark,
+        record: Vec<u8>,
+    ) -> Result<Option<TextMark>, StoreError> {
+        let TextMark::Seq(last) = last else {
+            return Ok(None);
+        };
+        self.with_conn(move |conn, _| {
+            let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
+            let newest: i64 =
+                tx.query_row("SELECT COALESCE(MAX(seq), 0) FROM text_updates", [], |r| {
+                    r.get(0)
+                })?;
+            if newest != last {
+                return Ok(None);
+            }
+            tx.execute("INSERT INTO text_updates (data) VALUES (?1)", [&record])?;
+            let seq = tx.last_insert_rowid();
+            tx.commit()?;
+            Ok(Some(TextMark::Seq(seq)))
+        })
+        .await
+    }
+
     /// Replaces the updates up to `upto` with `snapshot`, which holds them all.
     pub(crate) async fn compact_text(
         &self,
