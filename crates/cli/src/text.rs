@@ -6,7 +6,9 @@
 //! the one edit that turns the synced text into the new one. An edit made
 //! elsewhere meanwhile merges with it instead of being overwritten. Against
 //! the seed's server, which knows only whole texts, it reads `text_update`
-//! and writes `text_update_request {text}`.
+//! and writes `text_update_request {text}`. A hub that has just cut its
+//! document into a new epoch sends that document (`text_reset`) instead of
+//! the handshake: the command takes it, as the sync.
 
 use std::io::Write as _;
 use std::time::Duration;
@@ -16,7 +18,7 @@ use pushdesk_hub_model::events;
 use pushdesk_socketio::{
     Bytes, Error, Events, Payload, Socket, SocketEvent, Value, json, placeholder,
 };
-use pushdesk_text::{SharedText, SyncMessage, answer};
+use pushdesk_text::{FIRST_EPOCH, Reset, SharedText, SyncMessage, answer};
 use tracing::debug;
 
 use crate::connect::{ConnectArgs, wait_connected};
@@ -59,6 +61,7 @@ async fn sync(
 ) -> anyhow::Result<Synced> {
     wait_connected(events, client, &connect.server).await?;
     let mut doc = SharedText::new();
+    let mut epoch = FIRST_EPOCH;
     loop {
         let Some(event) = events.next().await else {
             bail!("{} closed the connection", connect.server);
@@ -74,6 +77,15 @@ async fn sync(
                     .and_then(|v| v.get("text"))
                     .and_then(Value::as_str)
                     == Some(events::TEXT_MODE_YJS);
+                if let Some(e) = ev
+                    .payload
+                    .first()
+                    .and_then(|v| v.get(events::TEXT_EPOCH))
+                    .and_then(Value::as_u64)
+                    .and_then(|e| u32::try_from(e).ok())
+                {
+                    epoch = e;
+                }
                 if yjs {
                     let step1 = SyncMessage::Step1(doc.state_vector()).encode()?;
                     socket
@@ -101,6 +113,23 @@ async fn sync(
                     );
                     return Ok(Synced::Yjs(doc));
                 }
+            }
+            events::TEXT_RESET => {
+                let Some(bytes) = ev.payload.first().and_then(|v| ev.payload.attachment(v)) else {
+                    bail!("the hub sent a text_reset event without its message");
+                };
+                let reset = Reset::decode(bytes).context("the hub's text_reset message")?;
+                let (doc, rebase) = reset
+                    .take(&doc, epoch)
+                    .context("the hub's text_reset message")?;
+                // Nothing of ours to merge yet; it tells the hub we moved.
+                if let Some(rebase) = rebase {
+                    socket
+                        .emit(events::TEXT_REBASE, binary(rebase.encode()))
+                        .context("answering the text reset")?;
+                }
+                debug!("synced the shared text from a new epoch's document");
+                return Ok(Synced::Yjs(doc));
             }
             events::TEXT_UPDATE => {
                 let text = ev

@@ -8,6 +8,8 @@
 #![allow(clippy::unwrap_used, clippy::expect_used)] // test code: a panic is the failure report
 
 use std::path::Path;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Duration;
 
 use pushdesk_e2e::{FlaskTextClient, HubProcess, RedisServer, TempDir};
@@ -15,7 +17,7 @@ use pushdesk_socketio::{
     Bytes, Client, ClientBuilder, Events, Payload, ReconnectPolicy, Socket, SocketEvent, Value,
     json, placeholder,
 };
-use pushdesk_text::{SharedText, SyncMessage, answer};
+use pushdesk_text::{Reset, SharedText, SyncMessage, answer};
 
 const WAIT: Duration = Duration::from_secs(15);
 const BIN: &str = env!("CARGO_BIN_EXE_pushdesk");
@@ -48,23 +50,44 @@ async fn next(e: &mut Events) -> SocketEvent {
         .expect("client running")
 }
 
-/// A Yjs peer: a document synced with the hub over `text_sync`.
+/// No epoch known yet (in [`YPeer::epoch`]).
+const NO_EPOCH: u64 = u64::MAX;
+
+/// A Yjs peer: a document synced with the hub over `text_sync`, moving to
+/// the hub's new epochs as the web UI and the desktop core do.
 struct YPeer {
     _client: Client,
     socket: Socket,
     events: Events,
     doc: SharedText,
     welcome: Value,
+    /// The epoch of `doc` (sent as `auth.text_epoch` on each connect).
+    epoch: Arc<AtomicU64>,
+    /// Rebases sent; sent again after a reconnect (the hub takes one twice as once).
+    rebases: Vec<Vec<u8>>,
 }
 
 impl YPeer {
     async fn connect(url: &str, token: Option<&str>) -> Self {
-        let mut auth = json!({ "text": "yjs" });
-        if let Some(t) = token {
-            auth["token"] = json!(t);
-        }
+        Self::resume(url, token, SharedText::new(), None).await
+    }
+
+    /// Connects with a document of epoch `epoch` (a replica that was offline).
+    async fn resume(url: &str, token: Option<&str>, doc: SharedText, epoch: Option<u32>) -> Self {
+        let epoch = Arc::new(AtomicU64::new(epoch.map_or(NO_EPOCH, u64::from)));
+        let (token, e) = (token.map(str::to_owned), epoch.clone());
         let (client, socket, mut events) = ClientBuilder::new(url)
-            .auth(auth)
+            .auth_fn(move || {
+                let mut auth = json!({ "text": "yjs" });
+                if let Some(t) = &token {
+                    auth["token"] = json!(t);
+                }
+                let epoch = e.load(Ordering::SeqCst);
+                if epoch != NO_EPOCH {
+                    auth["text_epoch"] = json!(epoch);
+                }
+                auth
+            })
             .reconnect(fast())
             .connect()
             .unwrap();
@@ -77,6 +100,10 @@ impl YPeer {
                 );
                 if ev.name == "welcome" {
                     welcome = ev.payload.first().cloned().unwrap();
+                    if let Some(e) = welcome["text_epoch"].as_u64() {
+                        let _ =
+                            epoch.compare_exchange(NO_EPOCH, e, Ordering::SeqCst, Ordering::SeqCst);
+                    }
                 }
             }
         }
@@ -84,11 +111,37 @@ impl YPeer {
             _client: client,
             socket,
             events,
-            doc: SharedText::new(),
+            doc,
             welcome,
+            epoch,
+            rebases: Vec::new(),
         };
         peer.send(SyncMessage::Step1(peer.doc.state_vector()));
         peer
+    }
+
+    fn epoch(&self) -> u32 {
+        u32::try_from(self.epoch.load(Ordering::SeqCst)).unwrap_or(0)
+    }
+
+    /// Takes a `text_reset`: the new document; the old one's edits go in a rebase.
+    fn reset(&mut self, bytes: &[u8]) {
+        let reset = Reset::decode(bytes).unwrap();
+        let (doc, rebase) = reset.take(&self.doc, self.epoch()).unwrap();
+        let rebase = rebase.expect("the hub keeps our epoch").encode();
+        self.emit_binary("text_rebase", rebase.clone());
+        self.rebases.push(rebase);
+        self.doc = doc;
+        self.epoch.store(u64::from(reset.epoch), Ordering::SeqCst);
+    }
+
+    fn emit_binary(&self, event: &str, bytes: Vec<u8>) {
+        self.socket
+            .emit(
+                event,
+                Payload::with_binary(vec![placeholder(0)], vec![Bytes::from(bytes)]),
+            )
+            .unwrap();
     }
 
     fn send(&self, message: SyncMessage) {
@@ -129,30 +182,47 @@ impl YPeer {
             if pred(&self.doc.text()) {
                 return self.doc.text();
             }
-            let ev = match next(&mut self.events).await {
-                // Back after a drop: the handshake again (the hub sends its step 1 too).
-                SocketEvent::Connected { .. } => {
-                    self.send(SyncMessage::Step1(self.doc.state_vector()));
-                    continue;
+            let event = next(&mut self.events).await;
+            self.handle(event);
+        }
+    }
+
+    /// Handles whatever the hub has sent by now (as a client does between keystrokes).
+    async fn pump(&mut self) {
+        while let Ok(Some(event)) =
+            tokio::time::timeout(Duration::from_millis(20), self.events.next()).await
+        {
+            self.handle(event);
+        }
+    }
+
+    fn handle(&mut self, event: SocketEvent) {
+        let ev = match event {
+            // Back after a drop: the handshake again (the hub sends its step 1 too).
+            SocketEvent::Connected { .. } => {
+                for rebase in self.rebases.clone() {
+                    self.emit_binary("text_rebase", rebase);
                 }
-                SocketEvent::Event(ev) => ev,
-                _ => continue,
-            };
-            if ev.name == "text_sync" {
-                let bytes = ev
-                    .payload
-                    .first()
-                    .and_then(|v| ev.payload.attachment(v))
-                    .cloned();
-                let message = SyncMessage::decode(&bytes.expect("a binary argument")).unwrap();
-                for reply in answer(&mut self.doc, &message, true, MAX).unwrap().replies {
-                    self.socket
-                        .emit(
-                            "text_sync",
-                            Payload::with_binary(vec![placeholder(0)], vec![Bytes::from(reply)]),
-                        )
-                        .unwrap();
-                }
+                self.send(SyncMessage::Step1(self.doc.state_vector()));
+                return;
+            }
+            SocketEvent::Event(ev) => ev,
+            _ => return,
+        };
+        let bytes = || {
+            ev.payload
+                .first()
+                .and_then(|v| ev.payload.attachment(v))
+                .cloned()
+                .expect("a binary argument")
+        };
+        if ev.name == "text_reset" {
+            self.reset(&bytes());
+        }
+        if ev.name == "text_sync" {
+            let message = SyncMessage::decode(&bytes()).unwrap();
+            for reply in answer(&mut self.doc, &message, true, MAX).unwrap().replies {
+                self.emit_binary("text_sync", reply);
             }
         }
     }
@@ -371,6 +441,80 @@ async fn offline_edits_merge_on_reconnect_and_the_document_survives_restarts() {
         assert_eq!(c.until(|t| t == want).await, want);
         let seed = Seed::connect(&hub.url()).await;
         assert_eq!(seed.text, want);
+    })
+    .await;
+}
+
+/// The hub cuts its document into new epochs as it outgrows its text (a
+/// tiny threshold here): live Yjs peers move along and keep converging, a
+/// seed peer notices nothing, a replica that was offline across cuts
+/// brings its edit back merged, and a restart keeps text and epoch.
+#[tokio::test]
+async fn cuts_into_new_epochs_keep_every_edit_of_live_and_offline_peers() {
+    bounded(async {
+        let dir = TempDir::new("text-cuts").unwrap();
+        let mut hub = hub(
+            &dir,
+            &["--text-compact-every", "20", "--text-cut-min-bytes", "0"],
+        )
+        .await;
+        let mut a = YPeer::connect(&hub.url(), None).await;
+        let mut b = YPeer::connect(&hub.url(), None).await;
+        let mut seed = Seed::connect(&hub.url()).await;
+        let first = a.epoch();
+        // A types (each edit replaces a word, so the document outgrows the
+        // text), B follows; both move to the new epochs.
+        for i in 0..120 {
+            let text = format!("shared {i} text");
+            if i % 20 == 19 {
+                assert_eq!(a.set_acked(&text).await, json!({"ok": true}));
+                b.until(|t| t == text).await;
+                a.until(|t| t == text).await;
+                tokio::time::sleep(Duration::from_millis(700)).await;
+            } else {
+                a.set(&text);
+                a.pump().await;
+            }
+        }
+        let want = "shared 119 text";
+        assert_eq!(b.until(|t| t == want).await, want);
+        assert_ne!(b.epoch(), first, "the hub never cut its document");
+        assert_eq!(a.until(|t| t == want).await, want);
+        assert_eq!(a.epoch(), b.epoch());
+        seed.until(|t| t == want).await;
+
+        // A goes offline and edits; B types on past more cuts.
+        let (mut offline, offline_epoch) = (a.doc.fork(), a.epoch());
+        drop(a);
+        offline.set("A was here: shared 119 text");
+        let before = b.epoch();
+        let mut i = 0;
+        while b.epoch() == before {
+            i += 1;
+            let text = format!("shared 119 text, B {i}");
+            assert_eq!(b.set_acked(&text).await, json!({"ok": true}));
+            b.pump().await;
+            if i % 20 == 0 {
+                tokio::time::sleep(Duration::from_millis(700)).await;
+            }
+            assert!(i < 400, "no cut while A was away");
+        }
+        let b_text = format!("shared 119 text, B {i}");
+        // A is back with its old document: reset, rebase, merged.
+        let mut a = YPeer::resume(&hub.url(), None, offline, Some(offline_epoch)).await;
+        let merged = format!("A was here: {b_text}");
+        assert_eq!(a.until(|t| t == merged).await, merged);
+        assert_eq!(a.epoch(), b.epoch());
+        assert_eq!(b.until(|t| t == merged).await, merged);
+        assert_eq!(seed.until(|t| t == merged).await, merged);
+
+        // A restart loads the same text and epoch.
+        let epoch = b.epoch();
+        drop((a, b));
+        hub.restart().await.unwrap();
+        let mut c = YPeer::connect(&hub.url(), None).await;
+        assert_eq!(c.until(|t| t == merged).await, merged);
+        assert_eq!(c.epoch(), epoch);
     })
     .await;
 }

@@ -297,13 +297,20 @@ impl Core {
                     })
                 }
             }),
-            epoch: Arc::new(move || {
+            epoch: Arc::new({
+                let me = me.clone();
+                move || {
+                    let core = me.upgrade()?;
+                    let epoch = lock(&core.history).epoch(&key);
+                    epoch.unwrap_or_else(|e| {
+                        warn!(error = %e, "reading the history epoch");
+                        None
+                    })
+                }
+            }),
+            text_epoch: Arc::new(move || {
                 let core = me.upgrade()?;
-                let epoch = lock(&core.history).epoch(&key);
-                epoch.unwrap_or_else(|e| {
-                    warn!(error = %e, "reading the history epoch");
-                    None
-                })
+                lock(&core.text).local.epoch()
             }),
         };
         match HubLink::start(&target, self.clone()) {
@@ -431,7 +438,7 @@ impl Core {
     fn text_changed(&self, show: Option<String>) {
         let (snapshot, text) = {
             let state = lock(&self.text);
-            (state.local.snapshot(), state.local.text())
+            (state.local.saved(), state.local.text())
         };
         let hub_key = lock(&self.live).hub_key.clone();
         if let Err(e) = lock(&self.history).save_text_doc(&hub_key, &snapshot) {
@@ -671,6 +678,22 @@ impl Core {
     }
 }
 
+/// Sends a `text_rebase` (the replica's edits of an older epoch) and, once
+/// the hub has taken or refused it for good, forgets it; otherwise it is
+/// kept and sent again on the next connect.
+fn send_rebase(text: Arc<Mutex<TextState>>, link: Arc<HubLink>, message: Vec<u8>) {
+    tokio::spawn(async move {
+        match link.text_rebase(message.clone()).await {
+            SendResult::Accepted { .. } => {}
+            SendResult::Rejected { error } => {
+                warn!(%error, "the hub could not merge the text's edits of an older epoch");
+            }
+            SendResult::Unacknowledged | SendResult::Offline => return,
+        }
+        lock(&text).local.rebase_done(&message);
+    });
+}
+
 /// Connected to a hub that may be a seed server (no `welcome`): once it
 /// has had time to say it syncs Yjs and has not, a write made offline is
 /// sent the seed's way.
@@ -740,15 +763,29 @@ impl LinkSink for Core {
         }
     }
 
+    fn text_reset(&self, message: Bytes) {
+        let outcome = lock(&self.text).local.from_reset(&message);
+        match outcome {
+            Ok((rebase, text)) => {
+                self.text_changed(Some(text));
+                if let (Some(rebase), Some(link)) = (rebase, self.current_link()) {
+                    send_rebase(self.text.clone(), link, rebase);
+                }
+            }
+            Err(e) => warn!(error = %e, "a text_reset from the hub was refused"),
+        }
+    }
+
     fn notification(&self, payload: Value) {
         let _ = self.incoming.send(payload);
     }
 
-    fn welcome(&self, last_id: u64, yjs: bool, epoch: Option<String>) {
-        let (step1, pending) = {
+    fn welcome(&self, last_id: u64, yjs: bool, epoch: Option<String>, text_epoch: Option<u32>) {
+        let (step1, pending, rebases) = {
             let mut state = lock(&self.text);
             let newly = yjs && !state.yjs;
             state.yjs = yjs;
+            state.local.welcomed(text_epoch);
             if newly {
                 // A text written while offline, before we knew: merge it now.
                 if let Some(text) = state.pending.take() {
@@ -756,9 +793,17 @@ impl LinkSink for Core {
                 }
             }
             let step1 = yjs.then(|| state.local.step1().ok()).flatten();
-            (step1, None::<String>)
+            let rebases = if yjs {
+                state.local.rebases()
+            } else {
+                Vec::new()
+            };
+            (step1, None::<String>, rebases)
         };
         if let Some(link) = self.current_link() {
+            for rebase in rebases {
+                send_rebase(self.text.clone(), link.clone(), rebase);
+            }
             if let Some(step1) = step1 {
                 link.send_text_sync(step1);
             }

@@ -75,6 +75,8 @@ pub struct Target {
     /// The history epoch `last_id` belongs to (our hub's `welcome.epoch`),
     /// asked on every attempt: a hub with another one replays from the start.
     pub epoch: Arc<dyn Fn() -> Option<String> + Send + Sync>,
+    /// The epoch of our replica of the shared text (`auth.text_epoch`).
+    pub text_epoch: Arc<dyn Fn() -> Option<u32> + Send + Sync>,
 }
 
 impl std::fmt::Debug for Target {
@@ -98,11 +100,14 @@ pub trait LinkSink: Send + Sync + 'static {
     fn text(&self, text: String);
     /// `text_sync`: a Yjs sync message of the shared text.
     fn text_sync(&self, message: Bytes);
+    /// `text_reset`: the shared text's document of a new epoch.
+    fn text_reset(&self, message: Bytes);
     /// `send_notification`, as received.
     fn notification(&self, payload: Value);
-    /// Our hub's `welcome {last_id, text, epoch}`; `yjs`: it syncs the text
-    /// over `text_sync`; `epoch`: its history's (none from older hubs).
-    fn welcome(&self, last_id: u64, yjs: bool, epoch: Option<String>);
+    /// Our hub's `welcome {last_id, text, epoch, text_epoch}`; `yjs`: it
+    /// syncs the text over `text_sync`; `epoch`: its history's (none from
+    /// older hubs); `text_epoch`: its text document's.
+    fn welcome(&self, last_id: u64, yjs: bool, epoch: Option<String>, text_epoch: Option<u32>);
 }
 
 /// Why a request was not accepted (the UI's `SendResult`, `ui/src/core/ack.ts`).
@@ -165,6 +170,7 @@ impl HubLink {
         let token = target.token.clone();
         let last_id = target.last_id.clone();
         let epoch = target.epoch.clone();
+        let text_epoch = target.text_epoch.clone();
         let channels = Value::from(target.channels.clone());
         let mut builder = ClientBuilder::new(&target.server).auth_fn(move || {
             let mut auth = serde_json::Map::new();
@@ -174,6 +180,9 @@ impl HubLink {
             auth.insert("channels".into(), channels.clone());
             // The shared text as a Yjs document, if the hub can (others ignore it).
             auth.insert("text".into(), Value::from(events::TEXT_MODE_YJS));
+            if let Some(e) = text_epoch() {
+                auth.insert(events::TEXT_EPOCH.into(), Value::from(e));
+            }
             if let Some(id) = last_id() {
                 auth.insert("last_id".into(), Value::from(id));
                 if let Some(epoch) = epoch() {
@@ -271,6 +280,26 @@ impl HubLink {
         }
     }
 
+    /// Sends a `text_rebase` message and waits for the ack; `Offline` when not connected.
+    pub async fn text_rebase(&self, message: Vec<u8>) -> SendResult {
+        if !self.socket.is_connected() {
+            return SendResult::Offline;
+        }
+        let payload = Payload::with_binary(vec![placeholder(0)], vec![Bytes::from(message)]);
+        match self
+            .socket
+            .emit_with_ack(events::TEXT_REBASE, payload, ACK_TIMEOUT)
+            .await
+        {
+            Ok(reply) => SendResult::from_ack(&reply.args),
+            Err(pushdesk_socketio::Error::AckTimeout(_)) => SendResult::Unacknowledged,
+            Err(e) => {
+                debug!(error = %e, "text_rebase failed");
+                SendResult::Offline
+            }
+        }
+    }
+
     /// Sends a `text_sync` message without waiting (handshake replies).
     pub fn send_text_sync(&self, message: Vec<u8>) {
         let payload = Payload::with_binary(vec![placeholder(0)], vec![Bytes::from(message)]);
@@ -333,6 +362,12 @@ fn dispatch(event: SocketEvent, sink: &dyn LinkSink) {
                 None => debug!("text_sync without a binary argument"),
             }
         }
+        SocketEvent::Event(ev) if ev.name == events::TEXT_RESET => {
+            match ev.payload.first().and_then(|v| ev.payload.attachment(v)) {
+                Some(message) => sink.text_reset(message.clone()),
+                None => debug!("text_reset without a binary argument"),
+            }
+        }
         SocketEvent::Event(ev) => {
             let first = ev.payload.args.into_iter().next().unwrap_or(Value::Null);
             match ev.name.as_str() {
@@ -360,7 +395,11 @@ fn dispatch(event: SocketEvent, sink: &dyn LinkSink) {
                             .get("epoch")
                             .and_then(Value::as_str)
                             .map(str::to_owned);
-                        sink.welcome(id, yjs, epoch);
+                        let text_epoch = first
+                            .get(events::TEXT_EPOCH)
+                            .and_then(Value::as_u64)
+                            .and_then(|e| u32::try_from(e).ok());
+                        sink.welcome(id, yjs, epoch, text_epoch);
                     }
                 }
                 other => debug!(event = other, "ignored event"),

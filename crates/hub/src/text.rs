@@ -296,10 +296,16 @@ impl TextHub {
     ) -> Result<Option<(Epoch, Vec<u8>)>, Refused> {
         let rebase = Rebase::decode(message).map_err(Refused::Bad)?;
         let mut inner = self.lock();
+        // Only forward: a rebase sent again after a reconnect may arrive
+        // after the one the peer made since.
+        let order = inner.epochs.epochs();
+        let rank = |e: Epoch| order.iter().position(|x| *x == e);
         if let Some(Peer {
             kind: Kind::Yjs(epoch),
             ..
         }) = inner.peers.get_mut(sid)
+            && rank(rebase.to).is_some()
+            && rank(rebase.to) >= rank(*epoch)
         {
             *epoch = rebase.to;
         }
