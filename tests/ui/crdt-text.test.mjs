@@ -12,7 +12,7 @@
 import assert from "node:assert/strict";
 import { after, before, test } from "node:test";
 
-import { REAL_HUB, eventually, hubTextMode, launchBrowser, openPage, startHub, tid, waitConnected } from "./harness.mjs";
+import { REAL_HUB, eventually, hubTextMode, hubWelcome, launchBrowser, openPage, startHub, tid, waitConnected } from "./harness.mjs";
 import { openSeedPage } from "./seed.mjs";
 
 const skip = REAL_HUB
@@ -40,8 +40,8 @@ async function caretAt(p, index) {
 }
 
 /** A hub that merges: the real one, which must say so in its welcome. */
-async function startYjsHub() {
-  const hub = await startHub();
+async function startYjsHub(hubArgs = []) {
+  const hub = await startHub({ hubArgs });
   try {
     assert.equal(await hubTextMode(hub.url), "yjs", "the hub's welcome says text: \"yjs\"");
   } catch (e) {
@@ -324,6 +324,60 @@ test("a page types while offline, another meanwhile: after the reconnect both ed
     assert.deepEqual(await selection(a), [endA, endA, true], "A's caret still after what it typed");
 
     // While offline A's page could not reach the hub: only network errors were logged.
+    assert.deepEqual(a.problems.filter((m) => !/ERR_INTERNET_DISCONNECTED|WebSocket connection to .* failed/.test(m)), []);
+    b.assertClean();
+    c.assertClean();
+  } finally {
+    for (const p of pages) await p.close().catch(() => {});
+    await hub.close();
+  }
+});
+
+test("the hub cuts its document into new epochs while pages type, one of them offline: every edit is kept", { timeout: 120_000, skip }, async () => {
+  // Compaction every 10 stored edits, each one a cut (the document is always bigger than its text).
+  const hub = await startYjsHub(["--text-compact-every", "10", "--text-cut-min-bytes", "0", "--text-cut-ratio", "1"]);
+  const pages = [];
+  try {
+    const a = await openPage(browser, hub.url);
+    const b = await openPage(browser, hub.url);
+    pages.push(a, b);
+    const start = "epochs: one two";
+    await field(a).fill(start);
+    await allShow([a, b], start, "the starting text");
+    const first = (await hubWelcome(hub.url)).text_epoch;
+
+    // A goes offline and types at the end.
+    await a.context.setOffline(true);
+    await a.page.locator('[data-testid="connection-status"]:not([data-state="connected"])').waitFor({ timeout: 15_000 });
+    await caretAt(a, start.length);
+    await a.page.keyboard.type(" 三 🚀", { delay: 20 });
+
+    // B types and deletes a word over and over: the document outgrows the
+    // text and the hub cuts it, more than once, while B keeps typing.
+    await caretAt(b, 0);
+    for (let i = 0; i < 12; i++) {
+      await b.page.keyboard.type("word ", { delay: 15 });
+      for (let k = 0; k < "word ".length; k++) await b.page.keyboard.press("Backspace");
+    }
+    await b.page.keyboard.type("zero ", { delay: 20 });
+    const onB = `zero ${start}`;
+    await allShow([b], onB, "B's text");
+    const c = await openPage(browser, hub.url);
+    pages.push(c);
+    await allShow([c], onB, "B's edits in the hub");
+    const later = (await hubWelcome(hub.url)).text_epoch;
+    assert.notEqual(later, first, "the hub cut its document into a new epoch");
+
+    // A is back: the hub sends it the new epoch's document, A sends what it typed.
+    await a.context.setOffline(false);
+    await waitConnected(a.page, 30_000);
+    const merged = `zero ${start} 三 🚀`;
+    await allShow([a, b, c], merged, "after A's return across the cuts");
+    // And typing goes on in the new epoch on every page.
+    await caretAt(c, merged.length);
+    await c.page.keyboard.type("!", { delay: 20 });
+    await allShow([a, b, c], `${merged}!`, "an edit after the rebase");
+
     assert.deepEqual(a.problems.filter((m) => !/ERR_INTERNET_DISCONNECTED|WebSocket connection to .* failed/.test(m)), []);
     b.assertClean();
     c.assertClean();

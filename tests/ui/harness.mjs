@@ -39,15 +39,19 @@ function sleep(ms) {
 /**
  * Starts a hub. `seed: true` starts the stand-in in the seed's exact
  * behaviour (no acks, no history), and `standinArgs: [...]` the stand-in
- * with those flags, whatever PUSHDESK_HUB_CMD says.
+ * with those flags, whatever PUSHDESK_HUB_CMD says; `hubArgs: [...]` adds
+ * flags to the real hub's command.
  * Returns { url, port, stop(), restart() }.
  */
-export async function startHub({ seed = false, standinArgs = null } = {}) {
+export async function startHub({ seed = false, standinArgs = null, hubArgs = [] } = {}) {
+  const extra = hubArgs.map((a) => JSON.stringify(a)).join(" ");
   const template = seed
     ? `${STANDIN_CMD} --seed`
     : standinArgs
       ? `${STANDIN_CMD} ${standinArgs.map((a) => JSON.stringify(a)).join(" ")}`
-      : process.env.PUSHDESK_HUB_CMD || STANDIN_CMD;
+      : process.env.PUSHDESK_HUB_CMD
+        ? `${process.env.PUSHDESK_HUB_CMD} ${extra}`
+        : STANDIN_CMD;
   const port = await freePort();
   const dir = mkdtempSync(join(tmpdir(), "pushdesk-ui-hub-"));
   const command = template.replaceAll("{port}", String(port)).replaceAll("{dir}", dir);
@@ -116,7 +120,13 @@ export async function startHub({ seed = false, standinArgs = null } = {}) {
  * the hub itself, over a socket.io connection of its own (it comes and goes
  * before the caller opens its pages, and counts as a user meanwhile).
  */
-export async function hubTextMode(url, { timeout = 10_000 } = {}) {
+export async function hubTextMode(url, options = {}) {
+  const w = await hubWelcome(url, options);
+  return w?.text === "yjs" ? "yjs" : "full-text";
+}
+
+/** The hub's `welcome` (null from a server that sends none: the seed's). */
+export async function hubWelcome(url, { timeout = 10_000 } = {}) {
   const { io } = await import("socket.io-client");
   const socket = io(url, { transports: ["websocket"], reconnection: false, auth: { text: "yjs" }, forceNew: true });
   try {
@@ -127,8 +137,8 @@ export async function hubTextMode(url, { timeout = 10_000 } = {}) {
         ok(mode);
       };
       // Our hubs send `welcome` first; the seed's server sends no welcome, only `text_update`.
-      socket.on("welcome", (w) => settle(w?.text === "yjs" ? "yjs" : "full-text"));
-      socket.on("text_update", () => settle("full-text"));
+      socket.on("welcome", (w) => settle(w ?? {}));
+      socket.on("text_update", () => settle(null));
       socket.on("connect_error", (e) => {
         clearTimeout(timer);
         fail(new Error(`probing ${url}: ${e.message}`));

@@ -601,3 +601,75 @@ test("messages that are not sync messages, or broken ones, change nothing", asyn
   assert.equal(a.field.value, "kept");
   assert.equal(a.crdt.text, "kept");
 });
+
+// ---------------------------------------------------------------------------
+// Epochs: the hub cuts its document and sends the new one (`text_reset`).
+
+function resetMessage(epoch: number, base: Uint8Array | null, doc: Uint8Array): Uint8Array {
+  const e = encoding.createEncoder();
+  encoding.writeVarUint(e, epoch);
+  encoding.writeVarUint(e, base === null ? 0 : 1);
+  if (base !== null) encoding.writeVarUint8Array(e, base);
+  encoding.writeVarUint8Array(e, doc);
+  return encoding.toUint8Array(e);
+}
+
+test("a reset moves to the new document and sends the unsent edit in a rebase, kept until acked", () => {
+  const field = new Field();
+  const rebases: { message: Uint8Array; ack: (r: SendResult) => void }[] = [];
+  const epochs: number[] = [];
+  const crdt = new CrdtText(field, {
+    send: () => new Promise<SendResult>(() => undefined), // the hub never answers these
+    sendRebase: (message) => new Promise((ack) => rebases.push({ message, ack })),
+    onEpoch: (epoch) => epochs.push(epoch),
+  });
+  crdt.welcomed(0);
+  crdt.connect();
+  // The hub's document, as both have it.
+  const hubOld = new Y.Doc();
+  hubOld.getText(TEXT_NAME).insert(0, "hello world");
+  crdt.receive(frame((e) => syncProtocol.writeUpdate(e, Y.encodeStateAsUpdate(hubOld))));
+  assert.equal(field.value, "hello world");
+  // Typed, not yet sent when the cut comes; the caret after "big ".
+  field.value = "hello big world";
+  field.selection = { start: 10, end: 10 };
+  const fresh = new Y.Doc();
+  fresh.clientID = 77;
+  fresh.getText(TEXT_NAME).insert(0, "hello world");
+  crdt.reset(resetMessage(77, Y.encodeStateVector(hubOld), Y.encodeStateAsUpdate(fresh)));
+  assert.equal(crdt.epoch, 77);
+  assert.deepEqual(epochs, [0, 77]);
+  // The new document shows; the caret stays in its word.
+  assert.equal(field.value, "hello world");
+  assert.equal(rebases.length, 1);
+  const rebase = rebases[0]!;
+  const d = decoding.createDecoder(rebase.message);
+  assert.equal(decoding.readVarUint(d), 0);
+  assert.equal(decoding.readVarUint(d), 77);
+  const merged = new Y.Doc();
+  Y.applyUpdate(merged, Y.encodeStateAsUpdate(hubOld));
+  Y.applyUpdate(merged, decoding.readVarUint8Array(d));
+  assert.equal(merged.getText(TEXT_NAME).toString(), "hello big world");
+  // Unacked: sent again on the next connect; acked: forgotten.
+  crdt.disconnect();
+  crdt.connect();
+  assert.equal(rebases.length, 2);
+  assert.deepEqual(rebases[1]!.message, rebase.message);
+  rebases[1]!.ack({ status: "accepted" });
+});
+
+test("a reset during an IME composition waits for its end", () => {
+  const field = new Field();
+  const crdt = new CrdtText(field, { send: () => Promise.resolve({ status: "accepted" }) });
+  crdt.connect();
+  const fresh = new Y.Doc();
+  fresh.getText(TEXT_NAME).insert(0, "new epoch");
+  crdt.compositionStart();
+  field.value = "にほ";
+  crdt.reset(resetMessage(5, null, Y.encodeStateAsUpdate(fresh)));
+  assert.equal(field.value, "にほ");
+  assert.equal(crdt.epoch, null);
+  crdt.compositionEnd();
+  assert.equal(crdt.epoch, 5);
+  assert.equal(field.value, "new epoch");
+});

@@ -72,9 +72,12 @@ pub struct Args {
     #[arg(long, default_value_t = 500, value_name = "N", hide = true)]
     text_compact_every: usize,
     /// Never cut the shared text's document into a new epoch below this
-    /// size (bytes, compacted); above it, once it is 4 times its text.
+    /// size (bytes, compacted).
     #[arg(long, default_value_t = 64 * 1024, value_name = "BYTES", hide = true)]
     text_cut_min_bytes: usize,
+    /// Above that size, cut it once it is this many times its text.
+    #[arg(long, default_value_t = 4, value_name = "N", hide = true)]
+    text_cut_ratio: usize,
 }
 
 /// The default data directory.
@@ -100,6 +103,7 @@ pub async fn run(args: Args) -> anyhow::Result<()> {
     config.limits.notify_burst = args.notify_burst.max(1);
     config.text.compact_every = args.text_compact_every.max(1);
     config.text.cut.min_bytes = args.text_cut_min_bytes;
+    config.text.cut.ratio = args.text_cut_ratio.max(1);
     config.retention = Retention {
         max_count: args.history_max.max(1),
         max_age: Duration::from_secs(args.history_days.max(1) * 86_400),

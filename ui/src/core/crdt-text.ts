@@ -14,6 +14,14 @@
 //   have what we show: the document is dropped and the hub's is loaded again
 //   (its full state, step 1 from an empty document), so the field shows what
 //   was saved. Local input is refused until it has arrived.
+// * Epochs: when the hub's document has outgrown its text the hub cuts it and
+//   starts a new one from the text (`text_reset`: the new epoch, the state
+//   vector to diff ours against, the new document). We send what it lacks of
+//   ours (`text_rebase`: our unsent edits, which the hub merges), take the new
+//   document and show it, the caret kept. The rebase is kept until acked and
+//   sent again on every connect (the hub takes one twice as once); our epoch
+//   goes in the handshake's auth, so a page that was offline across a cut is
+//   sent the reset on its return.
 
 import * as decoding from "lib0/decoding";
 import * as encoding from "lib0/encoding";
@@ -50,6 +58,10 @@ export interface TextField {
 export interface CrdtTextOptions {
   /** Sends one `text_sync` message; resolves with the hub's ack. */
   send: (message: Uint8Array) => Promise<SendResult>;
+  /** Sends one `text_rebase` message; resolves with the hub's ack (without it, none is sent). */
+  sendRebase?: (message: Uint8Array) => Promise<SendResult>;
+  /** Our document's epoch changed (the transport names it in its next handshake's auth). */
+  onEpoch?: (epoch: number) => void;
   /** A message for the user ("" clears it). */
   notify?: (message: string) => void;
   /** Runs `flush` later (batching local updates); without it each change is sent at once. */
@@ -118,6 +130,37 @@ export function utf8Length(text: string): number {
   return n;
 }
 
+/** A `text_reset`: the hub's document of a new epoch. */
+export interface TextReset {
+  epoch: number;
+  /** The state vector to diff our document against (null: ours cannot be merged). */
+  base: Uint8Array | null;
+  doc: Uint8Array;
+}
+
+/** Reads a `text_reset` (lib0: varUint epoch, varUint has-base, base?, doc); null when malformed. */
+export function decodeReset(message: Uint8Array): TextReset | null {
+  try {
+    const d = decoding.createDecoder(message);
+    const epoch = decoding.readVarUint(d);
+    const base = decoding.readVarUint(d) === 0 ? null : decoding.readVarUint8Array(d);
+    const doc = decoding.readVarUint8Array(d);
+    if (decoding.hasContent(d)) return null;
+    return { epoch, base, doc };
+  } catch {
+    return null;
+  }
+}
+
+/** A `text_rebase` (lib0: varUint from, varUint to, the update). */
+export function encodeRebase(from: number, to: number, update: Uint8Array): Uint8Array {
+  const e = encoding.createEncoder();
+  encoding.writeVarUint(e, from);
+  encoding.writeVarUint(e, to);
+  encoding.writeVarUint8Array(e, update);
+  return encoding.toUint8Array(e);
+}
+
 /** One y-protocols sync message: varUint(0), then what `write` adds. */
 function syncMessage(write: (encoder: encoding.Encoder) => void): Uint8Array {
   const encoder = encoding.createEncoder();
@@ -129,6 +172,8 @@ function syncMessage(write: (encoder: encoding.Encoder) => void): Uint8Array {
 export class CrdtText {
   readonly #field: TextField;
   readonly #send: (message: Uint8Array) => Promise<SendResult>;
+  readonly #sendRebase: ((message: Uint8Array) => Promise<SendResult>) | null;
+  readonly #onEpoch: (epoch: number) => void;
   readonly #notify: (message: string) => void;
   readonly #schedule: ((flush: () => void) => void) | null;
   readonly #maxBytes: number;
@@ -138,7 +183,11 @@ export class CrdtText {
   #editable = true;
   #composing = false;
   /** Messages from the hub that arrived mid-composition, in order. */
-  #held: Uint8Array[] = [];
+  #held: { reset: boolean; message: Uint8Array }[] = [];
+  /** Our document's epoch (null: not known yet, it takes the hub's). */
+  #epoch: number | null = null;
+  /** `text_rebase` messages sent and not yet acknowledged. */
+  #rebases: Uint8Array[] = [];
   /** Local updates not sent yet. */
   #outbox: Uint8Array[] = [];
   #flushScheduled = false;
@@ -155,6 +204,8 @@ export class CrdtText {
   constructor(field: TextField, options: CrdtTextOptions) {
     this.#field = field;
     this.#send = options.send;
+    this.#sendRebase = options.sendRebase ?? null;
+    this.#onEpoch = options.onEpoch ?? (() => undefined);
     this.#notify = options.notify ?? (() => undefined);
     this.#schedule = options.schedule ?? null;
     this.#maxBytes = options.maxBytes ?? MAX_TEXT_BYTES;
@@ -191,11 +242,25 @@ export class CrdtText {
     return doc.getText(TEXT_NAME);
   }
 
+  /** Our document's epoch (null until the hub named one). */
+  get epoch(): number | null {
+    return this.#epoch;
+  }
+
+  /** The hub's `welcome` named its document's epoch: ours, if we had none. */
+  welcomed(epoch: number | undefined): void {
+    if (this.#epoch === null && epoch !== undefined) {
+      this.#epoch = epoch;
+      this.#onEpoch(epoch);
+    }
+  }
+
   /** Connected to a hub that speaks `text_sync`: opens the sync with step 1. */
   connect(): void {
     this.#online = true;
     // Whatever is waiting goes in the step 2 that answers the hub's step 1.
     this.#outbox = [];
+    for (const rebase of this.#rebases) this.#postRebase(rebase);
     this.#post(
       syncMessage((e) => syncProtocol.writeSyncStep1(e, this.#doc)),
       "step1",
@@ -231,9 +296,75 @@ export class CrdtText {
     if (!this.#composing) return;
     this.#composing = false;
     this.#commit();
+    this.#releaseHeld();
+  }
+
+  /** Applies what arrived mid-composition, in order: sync messages in runs, resets one by one. */
+  #releaseHeld(): void {
     const held = this.#held;
     this.#held = [];
-    if (held.length > 0) this.#applyRemote(held);
+    let run: Uint8Array[] = [];
+    for (const h of held) {
+      if (!h.reset) {
+        run.push(h.message);
+        continue;
+      }
+      if (run.length > 0) this.#applyRemote(run);
+      run = [];
+      this.#takeReset(h.message);
+    }
+    if (run.length > 0) this.#applyRemote(run);
+  }
+
+  /** A `text_reset` from the hub; mid-composition it waits, as every remote change does. */
+  reset(message: Uint8Array): void {
+    if (this.#composing) this.#held.push({ reset: true, message });
+    else this.#takeReset(message);
+  }
+
+  /** Moves to the hub's new document; what it lacks of ours goes in a rebase. */
+  #takeReset(message: Uint8Array): void {
+    const reset = decodeReset(message);
+    if (reset === null) return;
+    const field = this.#field;
+    // A local change not yet taken belongs to the old document: take it first.
+    if (this.#reloading === null && field.value !== this.text) this.#commit();
+    const before = field.value;
+    const selection = field.selection;
+    if (reset.base !== null && this.#reloading === null) {
+      const unsent = Y.encodeStateAsUpdate(this.#doc, reset.base);
+      const rebase = encodeRebase(this.#epoch ?? 0, reset.epoch, unsent);
+      this.#rebases.push(rebase);
+      if (this.#online) this.#postRebase(rebase);
+    } else if (reset.base === null && this.#changed) {
+      this.#error("Not saved: edits made on a text too old to merge");
+    }
+    this.#doc.destroy();
+    this.#generation++;
+    this.#doc = new Y.Doc();
+    this.#text = this.#wire(this.#doc);
+    try {
+      Y.applyUpdate(this.#doc, reset.doc, REMOTE);
+    } catch {
+      // a malformed document: the next handshake brings the hub's
+    }
+    this.#changed = false;
+    this.#outbox = [];
+    this.#reloading = null;
+    this.#epoch = reset.epoch;
+    this.#onEpoch(reset.epoch);
+    const text = this.text;
+    if (text !== before) field.show(text, mapSelection(before, text, selection));
+  }
+
+  #postRebase(rebase: Uint8Array): void {
+    if (this.#sendRebase === null) return;
+    void this.#sendRebase(rebase).then((result) => {
+      if (result.status === "accepted" || result.status === "rejected") {
+        this.#rebases = this.#rebases.filter((r) => r !== rebase);
+      }
+      if (result.status === "rejected") this.#error(`Not saved: ${result.error}`);
+    });
   }
 
   /** Sends the local updates waiting now, as one update message. */
@@ -264,7 +395,7 @@ export class CrdtText {
       return;
     }
     if (type !== syncProtocol.messageYjsSyncStep2 && type !== syncProtocol.messageYjsUpdate) return;
-    if (this.#composing) this.#held.push(message);
+    if (this.#composing) this.#held.push({ reset: false, message });
     else this.#applyRemote([message]);
   }
 

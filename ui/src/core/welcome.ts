@@ -20,6 +20,8 @@ export interface HubWelcome {
   rights?: HubRights;
   /** `"yjs"`: the hub merges the shared text as a Yjs document over `text_sync` (see core/crdt-text.ts). */
   text?: "yjs";
+  /** The epoch of the hub's shared-text document (`text_epoch`; see core/crdt-text.ts). */
+  textEpoch?: number;
 }
 
 /** At most this many patterns are kept from a `rights` list. */
@@ -54,5 +56,9 @@ export function parseWelcome(raw: unknown): HubWelcome {
     }
   }
   if (m["text"] === "yjs") w.text = "yjs";
+  const textEpoch = m["text_epoch"];
+  if (typeof textEpoch === "number" && Number.isInteger(textEpoch) && textEpoch >= 0 && textEpoch <= 0xffffffff) {
+    w.textEpoch = textEpoch;
+  }
   return w;
 }

@@ -21,6 +21,12 @@ export interface TextSyncChannel {
   send(message: Uint8Array): Promise<SendResult>;
   /** `text_sync` messages from the hub. */
   on(cb: (message: Uint8Array) => void): Unsubscribe;
+  /** `text_reset` messages from the hub: its document of a new epoch (see core/crdt-text.ts). */
+  onReset(cb: (message: Uint8Array) => void): Unsubscribe;
+  /** Emits `text_rebase` with this message; resolves with the hub's ack. */
+  sendRebase(message: Uint8Array): Promise<SendResult>;
+  /** The epoch of our document, named as `auth.text_epoch` in every later handshake. */
+  setEpoch(epoch: number): void;
 }
 
 export interface HubTransport {

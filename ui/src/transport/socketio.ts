@@ -57,6 +57,9 @@ export class SocketIoTransport implements HubTransport {
   readonly #notification = new Listeners<unknown>();
   readonly #welcome = new Listeners<HubWelcome>();
   readonly #textSync = new Listeners<Uint8Array>();
+  readonly #textReset = new Listeners<Uint8Array>();
+  /** The epoch of our shared-text document, for the handshake (null: none yet). */
+  #textEpoch: number | null = null;
   /** The current reconnection attempt (socket.io-client counts from 1). */
   #attempt = 0;
   /** The channels to ask for on the next handshake. */
@@ -89,6 +92,7 @@ export class SocketIoTransport implements HubTransport {
     if (!justDefault) data["channels"] = [...this.#asked];
     // The shared text as a Yjs document (`text_sync`), if the hub can; others ignore it.
     data["text"] = "yjs";
+    if (this.#textEpoch !== null) data["text_epoch"] = this.#textEpoch;
     return data;
   }
 
@@ -135,11 +139,16 @@ export class SocketIoTransport implements HubTransport {
       const text = (msg as { text?: unknown } | null)?.text;
       if (typeof text === "string") this.#text.emit(text);
     });
-    s.on("text_sync", (msg: unknown) => {
-      // socket.io-client hands binary over as an ArrayBuffer (a Buffer in Node).
-      if (msg instanceof ArrayBuffer) this.#textSync.emit(new Uint8Array(msg));
-      else if (ArrayBuffer.isView(msg)) this.#textSync.emit(new Uint8Array(msg.buffer, msg.byteOffset, msg.byteLength));
-    });
+    for (const [event, listeners] of [
+      ["text_sync", this.#textSync],
+      ["text_reset", this.#textReset],
+    ] as const) {
+      s.on(event, (msg: unknown) => {
+        // socket.io-client hands binary over as an ArrayBuffer (a Buffer in Node).
+        if (msg instanceof ArrayBuffer) listeners.emit(new Uint8Array(msg));
+        else if (ArrayBuffer.isView(msg)) listeners.emit(new Uint8Array(msg.buffer, msg.byteOffset, msg.byteLength));
+      });
+    }
     s.on("send_notification", (msg: unknown) => this.#notification.emit(msg));
     s.on("welcome", (msg: unknown) => {
       const w = parseWelcome(msg);
@@ -192,6 +201,11 @@ export class SocketIoTransport implements HubTransport {
   readonly textSync: TextSyncChannel = {
     send: (message) => this.#request("text_sync", message),
     on: (cb) => this.#textSync.add(cb),
+    onReset: (cb) => this.#textReset.add(cb),
+    sendRebase: (message) => this.#request("text_rebase", message),
+    setEpoch: (epoch) => {
+      this.#textEpoch = epoch;
+    },
   };
 
   sendNotification(draft: NotificationDraft): Promise<SendResult> {

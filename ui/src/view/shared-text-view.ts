@@ -73,6 +73,9 @@ export class SharedTextView {
     channel?.on((message) => {
       if (this.#modes.decided && this.#modes.mode === "crdt") this.#crdt?.receive(message);
     });
+    channel?.onReset((message) => {
+      if (this.#modes.decided && this.#modes.mode === "crdt") this.#crdt?.reset(message);
+    });
   }
 
   online(up: boolean): void {
@@ -93,6 +96,7 @@ export class SharedTextView {
     this.#crdt?.setEditable(this.#editable);
     const previous = this.#modes.mode;
     this.#use(previous, this.#modes.welcome(w));
+    this.#crdt?.welcomed(w.textEpoch);
   }
 
   /** A text_update from the hub (a hub that sends one speaks full text). */
@@ -163,6 +167,8 @@ export class SharedTextView {
     };
     return new CrdtText(field, {
       send: (message) => channel.send(message),
+      sendRebase: (message) => channel.sendRebase(message),
+      onEpoch: (epoch) => channel.setEpoch(epoch),
       notify: (message) => this.#showError(message),
       // Local updates made within one task (and within the hub's rate) go as one.
       schedule: (flush) => {
