@@ -123,11 +123,9 @@ async fn sync(
                     .take(&doc, epoch)
                     .context("the hub's text_reset message")?;
                 // Nothing of ours to merge yet; it tells the hub we moved.
-                if let Some(rebase) = rebase {
-                    socket
-                        .emit(events::TEXT_REBASE, binary(rebase.encode()))
-                        .context("answering the text reset")?;
-                }
+                socket
+                    .emit(events::TEXT_REBASE, binary(rebase.encode()))
+                    .context("answering the text reset")?;
                 debug!("synced the shared text from a new epoch's document");
                 return Ok(Synced::Yjs(doc));
             }

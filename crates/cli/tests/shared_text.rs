@@ -128,7 +128,8 @@ impl YPeer {
     fn reset(&mut self, bytes: &[u8]) {
         let reset = Reset::decode(bytes).unwrap();
         let (doc, rebase) = reset.take(&self.doc, self.epoch()).unwrap();
-        let rebase = rebase.expect("the hub keeps our epoch").encode();
+        assert!(reset.base.is_some(), "the hub keeps our epoch");
+        let rebase = rebase.encode();
         self.emit_binary("text_rebase", rebase.clone());
         self.rebases.push(rebase);
         self.doc = doc;

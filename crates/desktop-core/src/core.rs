@@ -768,7 +768,7 @@ impl LinkSink for Core {
         match outcome {
             Ok((rebase, text)) => {
                 self.text_changed(Some(text));
-                if let (Some(rebase), Some(link)) = (rebase, self.current_link()) {
+                if let Some(link) = self.current_link() {
                     send_rebase(self.text.clone(), link, rebase);
                 }
             }

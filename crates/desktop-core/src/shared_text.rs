@@ -124,16 +124,17 @@ impl LocalText {
     /// Takes a `text_reset`: the document becomes the hub's new one; returns
     /// the `text_rebase` to send (also kept until [`LocalText::rebase_done`])
     /// and the text now.
-    pub fn from_reset(&mut self, message: &[u8]) -> Result<(Option<Vec<u8>>, String), TextError> {
+    pub fn from_reset(&mut self, message: &[u8]) -> Result<(Vec<u8>, String), TextError> {
         let reset = Reset::decode(message)?;
         let (doc, rebase) = reset.take(&self.doc, self.epoch.unwrap_or(FIRST_EPOCH))?;
+        if reset.base.is_none() && self.doc.text() != doc.text() {
+            tracing::warn!("the hub could not merge this replica's edits: its epoch is too old");
+        }
         self.doc = doc;
         self.epoch = Some(reset.epoch);
         self.view = Shadow::with_settle(&self.doc, VIEW_SETTLE);
-        let rebase = rebase.map(|r| r.encode());
-        if let Some(r) = &rebase {
-            self.rebases.push(r.clone());
-        }
+        let rebase = rebase.encode();
+        self.rebases.push(rebase.clone());
         Ok((rebase, self.doc.text()))
     }
 
@@ -337,7 +338,6 @@ mod tests {
         let (rebase, text) = core.from_reset(&reset.encode()).expect("takes it");
         assert_eq!(text, "shared");
         assert_eq!(core.epoch(), Some(to));
-        let rebase = rebase.expect("a rebase");
         // Restarted before the hub answered: still there.
         let mut core = LocalText::restore(Some(&core.saved()));
         assert_eq!(core.epoch(), Some(to));

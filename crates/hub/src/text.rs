@@ -309,7 +309,7 @@ impl TextHub {
         {
             *epoch = rebase.to;
         }
-        if !may_edit || rebase.from == inner.epochs.epoch() {
+        if !may_edit || rebase.update.is_empty() || rebase.from == inner.epochs.epoch() {
             return Ok(None);
         }
         if !inner.epochs.epochs().contains(&rebase.from) {
@@ -688,7 +688,7 @@ mod tests {
             for bytes in pending {
                 let reset = Reset::decode(&bytes).unwrap();
                 let (doc, rebase) = reset.take(&peer, peer_epoch).unwrap();
-                let rebase = rebase.unwrap().encode();
+                let rebase = rebase.encode();
                 if let Some((epoch, update)) = hub.rebase("peer", &rebase, true).unwrap() {
                     hub.store_update(epoch, update).await.unwrap();
                 }
@@ -729,6 +729,51 @@ mod tests {
         let again = TextHub::load(store, config).await.unwrap();
         assert_eq!(again.text(), text);
         assert_eq!(again.epoch(), epoch);
+    }
+
+    /// A peer naming an epoch the hub does not know (from before the kept
+    /// cuts) is sent the document without a base: its old edits cannot be
+    /// merged, and once its (empty) rebase says it moved, it edits as usual.
+    #[tokio::test]
+    async fn a_peer_on_an_unknown_epoch_starts_over_and_then_edits() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = Store::open_local(dir.path(), Retention::default())
+            .await
+            .unwrap();
+        let hub = TextHub::load(store, TextConfig::default()).await.unwrap();
+        let mut writer = SharedText::new();
+        let message = SyncMessage::Update(writer.set("kept")).encode().unwrap();
+        let (epoch, update) = hub.sync("w", &message, true).unwrap().update.unwrap();
+        hub.store_update(epoch, update).await.unwrap();
+        let got = Arc::new(Mutex::new(Vec::new()));
+        let g = got.clone();
+        hub.join(
+            "stale",
+            true,
+            Some(12345),
+            Box::new(move |out| {
+                if let Out::Reset(bytes) = out {
+                    g.lock().unwrap().push(bytes.to_vec());
+                }
+            }),
+        );
+        let reset = Reset::decode(&got.lock().unwrap()[0]).unwrap();
+        assert_eq!(reset.base, None);
+        let mut old = SharedText::new();
+        old.set("lost");
+        // Before its rebase, its edits are of the unknown epoch: refused.
+        let early = SyncMessage::Update(old.set("lost!")).encode().unwrap();
+        assert!(hub.sync("stale", &early, true).is_err());
+        let (mut doc, rebase) = reset.take(&old, 12345).unwrap();
+        assert!(rebase.update.is_empty());
+        assert_eq!(doc.text(), "kept");
+        assert_eq!(hub.rebase("stale", &rebase.encode(), true).unwrap(), None);
+        let edit = SyncMessage::Update(doc.set("kept, then this"))
+            .encode()
+            .unwrap();
+        let (epoch, update) = hub.sync("stale", &edit, true).unwrap().update.unwrap();
+        hub.store_update(epoch, update).await.unwrap();
+        assert_eq!(hub.text(), "kept, then this");
     }
 
     /// A text stored before the CRDT becomes the document.

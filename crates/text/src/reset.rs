@@ -7,9 +7,10 @@
 //!   epoch the hub still keeps, `base` is the state vector to diff it
 //!   against; without one, its unsent edits cannot be merged.
 //! * `text_rebase` (peer → hub) `[from, to, update]`: what the hub lacked
-//!   of the peer's document of epoch `from` (its diff against `base`),
-//!   sent once as the peer takes the document of epoch `to`. From then on
-//!   its `text_sync` messages are of `to`.
+//!   of the peer's document of epoch `from` (its diff against `base`; empty
+//!   without one), sent as the peer takes the document of epoch `to`, and
+//!   again after a reconnect until acked. From then on its `text_sync`
+//!   messages are of `to`.
 
 use yrs::encoding::read::{Cursor, Read};
 use yrs::encoding::write::Write;
@@ -82,20 +83,18 @@ impl Reset {
     }
 
     /// A peer whose document `old` is of epoch `from` takes this reset:
-    /// returns the new document and the [`Rebase`] to send the hub first
-    /// (`None`: nothing of `old` can be merged, as the hub said).
-    pub fn take(
-        &self,
-        old: &SharedText,
-        from: Epoch,
-    ) -> Result<(SharedText, Option<Rebase>), TextError> {
-        let rebase = match &self.base {
-            Some(base) => Some(Rebase {
-                from,
-                to: self.epoch,
-                update: old.diff(base)?,
-            }),
-            None => None,
+    /// returns the new document and the [`Rebase`] to send the hub (always:
+    /// it also says the peer moved), whose update is empty when nothing of
+    /// `old` can be merged ([`Reset::base`] is `None`).
+    pub fn take(&self, old: &SharedText, from: Epoch) -> Result<(SharedText, Rebase), TextError> {
+        let update = match &self.base {
+            Some(base) => old.diff(base)?,
+            None => Vec::new(),
+        };
+        let rebase = Rebase {
+            from,
+            to: self.epoch,
+            update,
         };
         let doc =
             SharedText::from_updates([self.doc.as_slice()].into_iter().filter(|d| !d.is_empty()))?;
@@ -175,7 +174,6 @@ mod tests {
         let message = Reset::decode(&reset.encode())?;
         let (mut doc, rebase) = message.take(&peer, 0)?;
         assert_eq!(doc.text(), "shared");
-        let rebase = rebase.ok_or(TextError::UnknownEpoch { epoch: 0 })?;
         let crate::epoch::Applied::Update { update, .. } =
             hub.apply(rebase.from, &rebase.update)?
         else {

@@ -157,7 +157,10 @@ impl World {
             Down::Reset(bytes) => {
                 let reset = Reset::decode(&bytes).expect("decodes");
                 let (doc, rebase) = reset.take(&client.doc, client.epoch).expect("takes");
-                let rebase = rebase.expect("the hub keeps every epoch of this test");
+                assert!(
+                    reset.base.is_some(),
+                    "the hub keeps every epoch of this test"
+                );
                 client.pending.push(rebase.encode());
                 client.up.push_back(Up::Rebase(rebase.encode()));
                 client.doc = doc;

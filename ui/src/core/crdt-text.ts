@@ -331,14 +331,14 @@ export class CrdtText {
     if (this.#reloading === null && field.value !== this.text) this.#commit();
     const before = field.value;
     const selection = field.selection;
-    if (reset.base !== null && this.#reloading === null) {
-      const unsent = Y.encodeStateAsUpdate(this.#doc, reset.base);
-      const rebase = encodeRebase(this.#epoch ?? 0, reset.epoch, unsent);
-      this.#rebases.push(rebase);
-      if (this.#online) this.#postRebase(rebase);
-    } else if (reset.base === null && this.#changed) {
-      this.#error("Not saved: edits made on a text too old to merge");
-    }
+    // Always sent: it also tells the hub that our messages are now of the
+    // new epoch. Empty when the hub cannot merge ours (or has them: a reload).
+    const unsent =
+      reset.base !== null && this.#reloading === null ? Y.encodeStateAsUpdate(this.#doc, reset.base) : new Uint8Array(0);
+    if (reset.base === null && this.#changed) this.#error("Not saved: edits made on a text too old to merge");
+    const rebase = encodeRebase(this.#epoch ?? 0, reset.epoch, unsent);
+    this.#rebases.push(rebase);
+    if (this.#online) this.#postRebase(rebase);
     this.#doc.destroy();
     this.#generation++;
     this.#doc = new Y.Doc();
