@@ -50,6 +50,7 @@ for m in ("yjs", "full"):
     seen = sum(r["seen"] for r in by[m]); expected = sum(r["expected"] for r in by[m])
     print(f"{m}: keystrokes seen by the others {seen} / {expected}")
 print(f"after {size['edits']} keystrokes: text {size['text_bytes']} B, "
-      f"document snapshot {size['snapshot_bytes']} B, database file {size['database_bytes']} B "
+      f"document {size['snapshot_bytes']} B, stored log {size['stored_bytes']} B "
+      f"({size['cuts']} cuts into new epochs), database file {size['database_bytes']} B "
       f"({size['edits_per_s']:.0f} stored edits/s)")
 PY

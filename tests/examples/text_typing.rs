@@ -22,7 +22,7 @@ use std::time::{Duration, Instant};
 use pushdesk_socketio::{
     Bytes, ClientBuilder, Payload, Socket, SocketEvent, Value, json, placeholder,
 };
-use pushdesk_text::{SharedText, Splice, SyncMessage, answer};
+use pushdesk_text::{Reset, SharedText, Splice, SyncMessage, answer};
 
 /// utime + stime of `pid`, in seconds (clock ticks of 1/100 s).
 fn cpu_seconds(pid: u32) -> f64 {
@@ -72,14 +72,15 @@ fn seen(shared: &Shared, me: usize, known: &mut HashSet<char>, before: &str, aft
 }
 
 enum Replica {
-    Yjs(SharedText),
+    /// The document and its epoch (the hub may cut it: `text_reset`).
+    Yjs(SharedText, u32),
     Full(String),
 }
 
 impl Replica {
     fn text(&self) -> String {
         match self {
-            Self::Yjs(doc) => doc.text(),
+            Self::Yjs(doc, _) => doc.text(),
             Self::Full(t) => t.clone(),
         }
     }
@@ -118,7 +119,7 @@ async fn main() {
         };
         let (client, socket, mut events) = ClientBuilder::new(&url).auth(auth).connect().unwrap();
         let replica = Arc::new(Mutex::new(if yjs {
-            Replica::Yjs(SharedText::new())
+            Replica::Yjs(SharedText::new(), 0)
         } else {
             Replica::Full(String::new())
         }));
@@ -128,7 +129,7 @@ async fn main() {
             while let Some(event) = events.next().await {
                 let SocketEvent::Event(ev) = event else {
                     if let SocketEvent::Connected { .. } = event
-                        && let Replica::Yjs(doc) = &*r.lock().unwrap()
+                        && let Replica::Yjs(doc, _) = &*r.lock().unwrap()
                     {
                         let step1 = SyncMessage::Step1(doc.state_vector()).encode().unwrap();
                         let _ = s.emit("text_sync", sync_payload(step1));
@@ -138,7 +139,29 @@ async fn main() {
                 let mut replica = r.lock().unwrap();
                 let before = replica.text();
                 match (&mut *replica, ev.name.as_str()) {
-                    (Replica::Yjs(doc), "text_sync") => {
+                    (Replica::Yjs(_, epoch), "welcome") => {
+                        if let Some(e) = ev
+                            .payload
+                            .first()
+                            .and_then(|v| v.get("text_epoch"))
+                            .and_then(Value::as_u64)
+                        {
+                            *epoch = u32::try_from(e).unwrap();
+                        }
+                        continue;
+                    }
+                    (Replica::Yjs(doc, epoch), "text_reset") => {
+                        let Some(bytes) = ev.payload.first().and_then(|v| ev.payload.attachment(v))
+                        else {
+                            continue;
+                        };
+                        let reset = Reset::decode(bytes).unwrap();
+                        let (new, rebase) = reset.take(doc, *epoch).unwrap();
+                        let _ = s.emit("text_rebase", sync_payload(rebase.encode()));
+                        *doc = new;
+                        *epoch = reset.epoch;
+                    }
+                    (Replica::Yjs(doc, _), "text_sync") => {
                         let Some(bytes) = ev.payload.first().and_then(|v| ev.payload.attachment(v))
                         else {
                             continue;
@@ -190,7 +213,7 @@ async fn main() {
                 text.push(c);
                 sh.sent.lock().unwrap().insert(c, (me, Instant::now()));
                 match &mut *replica {
-                    Replica::Yjs(doc) => {
+                    Replica::Yjs(doc, _) => {
                         let update = doc.set(&text);
                         let message = SyncMessage::Update(update).encode().unwrap();
                         let _ = socket.emit("text_sync", sync_payload(message));

@@ -1,5 +1,5 @@
-//! How big the stored shared text gets: `text_size [EDITS]` (default
-//! 100 000) types EDITS keystrokes into a hub's document as a Yjs client
+//! How big the stored shared text gets: `text_size [EDITS [uncut]]`
+//! (default 100 000; `uncut`: without epochs) types EDITS keystrokes into a hub's document as a Yjs client
 //! would (nine in ten insert a character at a cursor that mostly moves on,
 //! one in ten deletes the one before it; a line break every 60), each one
 //! stored through the hub's own path ([`TextHub`] over the SQLite store),
@@ -11,8 +11,10 @@
 
 use pushdesk_hub::Retention;
 use pushdesk_hub::store::Store;
-use pushdesk_hub::text::{TextConfig, TextHub};
-use pushdesk_text::{SharedText, Splice, SyncMessage};
+use std::sync::{Arc, Mutex};
+
+use pushdesk_hub::text::{Out, TextConfig, TextHub};
+use pushdesk_text::{Reset, SharedText, Splice, SyncMessage};
 
 #[tokio::main]
 async fn main() {
@@ -23,10 +25,28 @@ async fn main() {
     let store = Store::open_local(dir.path(), Retention::default())
         .await
         .unwrap();
-    let hub = TextHub::load(store.clone(), TextConfig::default())
-        .await
-        .unwrap();
+    // `uncut`: never cut into a new epoch (the size before epochs).
+    let mut config = TextConfig::default();
+    if std::env::args().nth(2).as_deref() == Some("uncut") {
+        config.cut.min_bytes = usize::MAX;
+    }
+    let hub = TextHub::load(store.clone(), config).await.unwrap();
+    // The typist follows the hub's cuts, as every Yjs peer does.
+    let resets = Arc::new(Mutex::new(Vec::new()));
+    let sink = resets.clone();
+    hub.join(
+        "bench",
+        true,
+        None,
+        Box::new(move |out| {
+            if let Out::Reset(bytes) = out {
+                sink.lock().unwrap().push(bytes.to_vec());
+            }
+        }),
+    );
     let mut client = SharedText::new();
+    let mut epoch = hub.epoch();
+    let mut cuts = 0;
     let mut cursor: u32 = 0;
     let mut rng = 0x2545_f491_4f6c_dd1du64;
     let mut next = || {
@@ -80,14 +100,25 @@ async fn main() {
         if let Some((epoch, update)) = synced.update {
             hub.store_update(epoch, update).await.unwrap();
         }
+        let taken: Vec<Vec<u8>> = std::mem::take(&mut *resets.lock().unwrap());
+        for bytes in taken {
+            let reset = Reset::decode(&bytes).unwrap();
+            let (doc, rebase) = reset.take(&client, epoch).unwrap();
+            if let Some((from, update)) = hub.rebase("bench", &rebase.encode(), true).unwrap() {
+                hub.store_update(from, update).await.unwrap();
+            }
+            client = doc;
+            epoch = reset.epoch;
+            cuts += 1;
+        }
     }
+    assert_eq!(hub.text(), client.text(), "the typist and the hub agree");
     let elapsed = started.elapsed().as_secs_f64();
     hub.compact().await;
     let text = hub.text();
     let snapshot = hub.snapshot();
     let (log, _) = store.text_log().await.unwrap();
     let stored: usize = log.iter().map(Vec::len).sum();
-    let epoch = hub.epoch();
     store.shutdown().await.unwrap();
     drop(hub);
     let db: u64 = std::fs::read_dir(dir.path())
@@ -107,7 +138,7 @@ async fn main() {
             "text_bytes": text.len(),
             "snapshot_bytes": snapshot.len(),
             "stored_bytes": stored,
-            "epoch": epoch,
+            "cuts": cuts,
             "database_bytes": db,
             "edits_per_s": edits as f64 / elapsed,
         })
