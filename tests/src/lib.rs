@@ -17,11 +17,14 @@
 //! * small loopback helpers: [`free_port`], [`http_get`],
 //!   [`polling_handshake`];
 //! * [`Pki`]: a private CA and a server certificate for TLS tests;
-//! * [`TcpProxy`]: a loopback proxy that cuts one client off its server.
+//! * [`TcpProxy`]: a loopback proxy that cuts one client off its server;
+//!   [`ChaosProxy`]: one that cuts, resets, stalls and delays every
+//!   connection at random.
 //!
 //! Every wait is bounded; every spawned process is killed when its handle is
 //! dropped.
 
+pub mod chaos;
 pub mod http;
 pub mod peers;
 pub mod pki;
@@ -29,6 +32,7 @@ pub mod ports;
 pub mod proxy;
 pub mod setup;
 
+pub use chaos::{ChaosProxy, FaultCounts};
 pub use http::{HttpResponse, http_get, polling_handshake};
 pub use peers::desktop::Desktop;
 pub use peers::dunst::{DunstNotification, NotificationDaemon};
