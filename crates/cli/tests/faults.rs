@@ -2,8 +2,10 @@
 //! twice. The real `pushdesk serve`, reached only through a
 //! [`ChaosProxy`] that cuts, resets, stalls and delays every connection at
 //! random; real `pushdesk listen --json` processes as the receivers; a
-//! sender publishing with up to 8 requests in flight; and the hub killed
-//! with SIGKILL and restarted in the middle of the burst. Per listener it
+//! sender publishing with up to 8 requests in flight; and, in the middle of
+//! the burst, the hub killed with SIGKILL and restarted (one node), or the
+//! Redis under two nodes (an append-only file fsynced on every write) killed
+//! and restarted, the listeners spread over both nodes. Per listener it
 //! counts what was acked and delivered, lost (acked, never printed: must be
 //! 0) and printed twice (must be 0), and prints one JSON report line.
 //!
@@ -20,7 +22,7 @@ use std::process::Stdio;
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
-use pushdesk_e2e::{ChaosProxy, HubProcess, TempDir};
+use pushdesk_e2e::{ChaosProxy, HubProcess, RedisServer, TempDir};
 use pushdesk_socketio::{ClientBuilder, ReconnectPolicy, Value, json};
 use tokio::io::{AsyncBufReadExt, BufReader};
 use tokio::process::{Child, Command};
@@ -78,15 +80,40 @@ impl Listener {
     }
 }
 
+/// What is killed mid-burst.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Kill {
+    /// The one hub (SIGKILL), restarted on its port and data.
+    Hub,
+    /// The Redis under two nodes (SIGKILL), restarted with its data.
+    Redis,
+}
+
 #[tokio::test]
 async fn nothing_acked_is_lost_or_shown_twice_under_faults_and_a_killed_hub() {
+    bounded(run(Kill::Hub)).await;
+}
+
+/// Fails today: socketioxide-redis's driver keeps one multiplexed
+/// connection and never reconnects it, so after a Redis restart every live
+/// broadcast fails ("Adapter error: driver error: broken pipe") while the
+/// history still stores and acks; listeners get those only on their next
+/// reconnect. Run it with `--ignored` (or `scripts/faults.sh`) once the
+/// hub's adapter reconnects and makes its clients catch up (issue 12).
+#[tokio::test]
+#[ignore = "known loss after a Redis restart: the Redis adapter's driver does not reconnect (issue 12)"]
+async fn nothing_acked_is_lost_or_shown_twice_across_two_nodes_and_a_killed_redis() {
+    bounded(run(Kill::Redis)).await;
+}
+
+async fn bounded(run: impl std::future::Future<Output = ()>) {
     let seconds: f64 = env_or("PUSHDESK_FAULTS_SECONDS", 20.0);
-    tokio::time::timeout(Duration::from_secs_f64(seconds + 180.0), run())
+    tokio::time::timeout(Duration::from_secs_f64(seconds + 180.0), run)
         .await
         .expect("the fault run ends in time");
 }
 
-async fn run() {
+async fn run(kill: Kill) {
     let n: usize = env_or("PUSHDESK_FAULTS_N", 150);
     let seconds: f64 = env_or("PUSHDESK_FAULTS_SECONDS", 20.0);
     let seed: u64 = env_or(
@@ -96,21 +123,41 @@ async fn run() {
             .map_or(1, |d| d.as_nanos() as u64),
     );
     eprintln!("faults: seed {seed} (PUSHDESK_FAULTS_SEED={seed} replays this run)");
-    let dir = TempDir::new("faults").unwrap();
-    let mut hub = HubProcess::start(
-        Path::new(BIN),
-        dir.path(),
-        &["--notify-rate", "100000", "--notify-burst", "100000"],
-    )
-    .await
-    .unwrap();
-    let target: SocketAddr = ([127, 0, 0, 1], hub.port()).into();
-    let proxy = ChaosProxy::start(target, seed, Duration::from_millis(1500))
-        .await
-        .unwrap();
-    let listeners: Vec<Listener> = (0..LISTENERS)
-        .map(|_| Listener::spawn(&proxy.url()))
+    let mut redis = match kill {
+        Kill::Hub => None,
+        Kill::Redis => Some(RedisServer::start_durable().await.unwrap()),
+    };
+    let url = redis.as_ref().map(RedisServer::url);
+    let mut args = vec!["--notify-rate", "100000", "--notify-burst", "100000"];
+    if let Some(url) = &url {
+        args.extend(["--redis", url.as_str()]);
+    }
+    let nodes = if kill == Kill::Redis { 2 } else { 1 };
+    let dirs: Vec<TempDir> = (0..nodes)
+        .map(|i| TempDir::new(&format!("faults-{i}")).unwrap())
         .collect();
+    let mut hubs = Vec::new();
+    let mut proxies = Vec::new();
+    for (i, dir) in dirs.iter().enumerate() {
+        let hub = HubProcess::start(Path::new(BIN), dir.path(), &args)
+            .await
+            .unwrap();
+        let target: SocketAddr = ([127, 0, 0, 1], hub.port()).into();
+        proxies.push(
+            ChaosProxy::start(
+                target,
+                seed.wrapping_add(i as u64),
+                Duration::from_millis(1500),
+            )
+            .await
+            .unwrap(),
+        );
+        hubs.push(hub);
+    }
+    let listeners: Vec<Listener> = (0..LISTENERS)
+        .map(|i| Listener::spawn(&proxies[i % nodes].url()))
+        .collect();
+    let proxy = &proxies[0];
 
     let (client, socket, mut events) = ClientBuilder::new(proxy.url())
         .reconnect(ReconnectPolicy {
@@ -131,7 +178,10 @@ async fn run() {
         pace.tick().await;
         if i == n / 2 {
             // Mid-burst, with requests in flight: no goodbye, no flush.
-            hub.restart().await.unwrap();
+            match (kill, redis.as_mut()) {
+                (Kill::Redis, Some(redis)) => redis.restart().await.unwrap(),
+                _ => hubs[0].restart().await.unwrap(),
+            }
         }
         while tasks.len() >= IN_FLIGHT {
             if let Some(Ok(false)) = tasks.join_next().await {
@@ -166,7 +216,9 @@ async fn run() {
     let acked: BTreeSet<u64> = acked.lock().unwrap().iter().copied().collect();
 
     // No more faults: every listener must catch up on everything acked.
-    proxy.calm();
+    for p in &proxies {
+        p.calm();
+    }
     let deadline = Instant::now() + Duration::from_secs(90);
     while Instant::now() < deadline
         && !listeners
@@ -209,8 +261,9 @@ async fn run() {
             "acked": acked.len(),
             "unacked": unacked,
             "sending_s": sending.as_secs_f64(),
-            "hub_killed": 1,
-            "proxy": proxy.counts().to_json(),
+            "killed": format!("{kill:?}"),
+            "nodes": nodes,
+            "proxies": proxies.iter().map(|p| p.counts().to_json()).collect::<Vec<_>>(),
             "listeners": report,
         })
     );

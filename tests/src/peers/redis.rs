@@ -1,6 +1,9 @@
 //! A real Redis: Debian's `redis-server` (7.x, so RESP3) on `127.0.0.1`
 //! with a free port, without persistence (`--save "" --appendonly no`), in
 //! its own temporary directory. The shared state of multi-node hub tests.
+//! [`RedisServer::start_durable`] keeps an append-only file synced on every
+//! write, so [`RedisServer::restart`] (SIGKILL, then the same port and
+//! directory) loses nothing acknowledged.
 //!
 //! `scripts/setup.sh` installs `redis-server`; without it
 //! [`RedisServer::start`] says so.
@@ -35,6 +38,7 @@ pub struct RedisServer {
     port: u16,
     dir: PathBuf,
     version: String,
+    durable: bool,
 }
 
 impl RedisServer {
@@ -42,10 +46,20 @@ impl RedisServer {
     /// Redis 6 or newer), starts it on a free port and waits (10 s at most)
     /// until it answers `PING` — and is the process this call started.
     pub async fn start() -> anyhow::Result<RedisServer> {
+        Self::start_with(false).await
+    }
+
+    /// [`RedisServer::start`] with an append-only file fsynced on every
+    /// write (`--appendonly yes --appendfsync always`).
+    pub async fn start_durable() -> anyhow::Result<RedisServer> {
+        Self::start_with(true).await
+    }
+
+    async fn start_with(durable: bool) -> anyhow::Result<RedisServer> {
         let version = redis_server_version().await?;
         let mut last_err = None;
         for _ in 0..PORT_ATTEMPTS {
-            match Self::spawn_once(try_free_port()?, &version).await {
+            match Self::spawn_once(try_free_port()?, &version, durable).await {
                 Ok(server) => return Ok(server),
                 Err(e) => last_err = Some(e),
             }
@@ -53,7 +67,40 @@ impl RedisServer {
         Err(last_err.unwrap_or_else(|| anyhow::anyhow!("redis-server did not start")))
     }
 
-    async fn spawn_once(port: u16, version: &str) -> anyhow::Result<RedisServer> {
+    fn spawn_child(port: u16, dir: &Path, durable: bool) -> anyhow::Result<(Child, Tail)> {
+        let persistence: &[&str] = if durable {
+            &["--appendonly", "yes", "--appendfsync", "always"]
+        } else {
+            &["--appendonly", "no"]
+        };
+        let mut child = Command::new("redis-server")
+            .arg("--port")
+            .arg(port.to_string())
+            .args(["--bind", "127.0.0.1"])
+            .args(["--save", ""])
+            .args(persistence)
+            .args(["--daemonize", "no"])
+            .args(["--logfile", ""])
+            .arg("--dir")
+            .arg(dir)
+            .current_dir(dir)
+            .stdin(Stdio::null())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .kill_on_drop(true)
+            .spawn()
+            .context("spawning redis-server")?;
+        let tail = Tail::default();
+        if let Some(out) = child.stdout.take() {
+            forward_lines(out, format!("redis {port}"), tail.clone());
+        }
+        if let Some(err) = child.stderr.take() {
+            forward_lines(err, format!("redis {port} stderr"), tail.clone());
+        }
+        Ok((child, tail))
+    }
+
+    async fn spawn_once(port: u16, version: &str, durable: bool) -> anyhow::Result<RedisServer> {
         static SEQ: AtomicUsize = AtomicUsize::new(0);
         let dir = std::env::temp_dir().join(format!(
             "pushdesk-redis-{}-{port}-{}",
@@ -62,41 +109,25 @@ impl RedisServer {
         ));
         std::fs::create_dir_all(&dir)
             .with_context(|| format!("creating the Redis directory {}", dir.display()))?;
-        let mut child = Command::new("redis-server")
-            .arg("--port")
-            .arg(port.to_string())
-            .args(["--bind", "127.0.0.1"])
-            .args(["--save", ""])
-            .args(["--appendonly", "no"])
-            .args(["--daemonize", "no"])
-            .args(["--logfile", ""])
-            .arg("--dir")
-            .arg(&dir)
-            .current_dir(&dir)
-            .stdin(Stdio::null())
-            .stdout(Stdio::piped())
-            .stderr(Stdio::piped())
-            .kill_on_drop(true)
-            .spawn()
-            .context("spawning redis-server")?;
+        let (child, tail) = Self::spawn_child(port, &dir, durable)?;
         // From here on, dropping `server` kills the child and removes `dir`.
-        let pid = child.id();
-        let tail = Tail::default();
-        if let Some(out) = child.stdout.take() {
-            forward_lines(out, format!("redis {port}"), tail.clone());
-        }
-        if let Some(err) = child.stderr.take() {
-            forward_lines(err, format!("redis {port} stderr"), tail.clone());
-        }
         let mut server = RedisServer {
             child,
             port,
             dir,
             version: version.to_owned(),
+            durable,
         };
+        server.wait_ready(&tail).await?;
+        Ok(server)
+    }
+
+    /// Waits until the server answers and is the process we started.
+    async fn wait_ready(&mut self, tail: &Tail) -> anyhow::Result<()> {
+        let (port, pid) = (self.port, self.child.id());
         let deadline = Instant::now() + READY_TIMEOUT;
         loop {
-            if let Some(status) = server.child.try_wait()? {
+            if let Some(status) = self.child.try_wait()? {
                 tokio::time::sleep(Duration::from_millis(50)).await;
                 bail!(
                     "redis-server exited with {status} before answering on port {port}; output:{}",
@@ -106,7 +137,7 @@ impl RedisServer {
             // Another server may hold the port (a race on free ports): only
             // a server reporting our child's pid counts.
             match server_pid(port).await {
-                Ok(answering) if Some(answering) == pid => return Ok(server),
+                Ok(answering) if Some(answering) == pid => return Ok(()),
                 Ok(answering) if Instant::now() >= deadline => bail!(
                     "port {port} is answered by Redis pid {answering}, not ours ({pid:?}); output:{}",
                     tail.render()
@@ -120,6 +151,15 @@ impl RedisServer {
                 Ok(_) | Err(_) => tokio::time::sleep(Duration::from_millis(50)).await,
             }
         }
+    }
+
+    /// Kills the server (SIGKILL) and starts it again on the same port and
+    /// directory (with [`RedisServer::start_durable`], with its data).
+    pub async fn restart(&mut self) -> anyhow::Result<()> {
+        self.kill().await?;
+        let (child, tail) = Self::spawn_child(self.port, &self.dir, self.durable)?;
+        self.child = child;
+        self.wait_ready(&tail).await
     }
 
     /// The port it listens on (on `127.0.0.1`).
