@@ -94,6 +94,7 @@ pub async fn run(args: Args) -> anyhow::Result<()> {
         max_count: args.history_max.max(1),
         max_age: Duration::from_secs(args.history_days.max(1) * 86_400),
     };
+    survive_file_size_limit();
     let hub = pushdesk_hub::start(config).await?;
     let url = hub.url();
     info!("serving the hub on {url}");
@@ -102,6 +103,31 @@ pub async fn run(args: Args) -> anyhow::Result<()> {
     );
     hub.wait(shutdown_signal()).await?;
     Ok(())
+}
+
+/// Turns SIGXFSZ (a write past the file size limit: `ulimit -f`, systemd's
+/// `LimitFSIZE=`) from death into an error: the write fails with EFBIG, the
+/// store reports it, the sender gets an error ack and live delivery goes on,
+/// as for a full disk.
+fn survive_file_size_limit() {
+    // 25 on Linux (x86, Arm) and macOS, the targets Pushdesk ships for.
+    #[cfg(any(target_os = "linux", target_os = "macos"))]
+    {
+        use tokio::signal::unix::{SignalKind, signal};
+        const SIGXFSZ: i32 = 25;
+        match signal(SignalKind::from_raw(SIGXFSZ)) {
+            Ok(mut xfsz) => {
+                tokio::spawn(async move {
+                    while xfsz.recv().await.is_some() {
+                        tracing::warn!(
+                            "a write went past the file size limit (SIGXFSZ); it failed"
+                        );
+                    }
+                });
+            }
+            Err(e) => tracing::warn!(error = %e, "could not handle SIGXFSZ"),
+        }
+    }
 }
 
 async fn shutdown_signal() {

@@ -759,3 +759,114 @@ async fn listen_prints_a_wiped_hubs_new_notifications() {
     })
     .await;
 }
+
+/// `prlimit --pid PID --fsize=SOFT:` on the running hub (the hard limit
+/// untouched, so it can be raised again without privileges).
+async fn set_file_size_limit(hub: &HubProcess, soft: &str) {
+    let pid = hub.pid().expect("the hub runs").to_string();
+    let out = tokio::process::Command::new("prlimit")
+        .args(["--pid", &pid, &format!("--fsize={soft}:")])
+        .output()
+        .await
+        .expect("prlimit (util-linux) runs");
+    assert!(
+        out.status.success(),
+        "prlimit: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+}
+
+/// Stores nothing while every write of the hub's fails (a file size limit
+/// of 1 byte: the kernel refuses each write past offset 1 with EFBIG, as a
+/// full disk refuses it with ENOSPC; this works as any user, in any
+/// container, unlike mounting a small filesystem): the senders, over
+/// Socket.IO and HTTP, are told it was not stored, the connected client gets
+/// it anyway, and once writes work again the history holds exactly the
+/// acked notifications.
+#[tokio::test]
+async fn a_store_that_cannot_write_is_an_error_to_the_sender_and_live_delivery_goes_on() {
+    bounded(async {
+        let dir = TempDir::new("hub").unwrap();
+        let hub = hub(&dir, &[]).await;
+        let (_l, _ls, mut le) = connect_settled(&hub.url()).await;
+        let (_s, ss, _se) = connect_settled(&hub.url()).await;
+        let first = notify(&ss, "stored before").await;
+        assert_eq!(first["ok"], json!(true), "{first}");
+        event_where(&mut le, "send_notification", |n| {
+            n["title"] == json!("stored before")
+        })
+        .await;
+
+        set_file_size_limit(&hub, "1").await;
+        let ack = notify(&ss, "not stored").await;
+        assert_eq!(ack["ok"], json!(false), "the sender is told: {ack}");
+        assert!(
+            ack["error"]
+                .as_str()
+                .unwrap()
+                .contains("not in the history"),
+            "{ack}"
+        );
+        let live = event_where(&mut le, "send_notification", |n| {
+            n["title"] == json!("not stored")
+        })
+        .await;
+        assert_eq!(
+            live.get("id"),
+            None,
+            "delivered live, with no id to replay it by: {live}"
+        );
+
+        let out = tokio::process::Command::new("curl")
+            .args([
+                "-s",
+                "-S",
+                "--max-time",
+                "10",
+                "-w",
+                "\n%{http_code}",
+                "-d",
+                r#"{"title":"not stored either"}"#,
+            ])
+            .arg(format!("{}/api/v1/notifications", hub.url()))
+            .output()
+            .await
+            .expect("curl runs");
+        let text = String::from_utf8_lossy(&out.stdout).into_owned();
+        let (body, code) = text.rsplit_once('\n').unwrap();
+        assert!(code.trim().starts_with('5'), "a 5xx: {code} {body}");
+        let body: Value = serde_json::from_str(body).expect("a JSON error");
+        assert!(
+            body["error"]
+                .as_str()
+                .unwrap()
+                .contains("not in the history"),
+            "{body}"
+        );
+        event_where(&mut le, "send_notification", |n| {
+            n["title"] == json!("not stored either")
+        })
+        .await;
+
+        set_file_size_limit(&hub, "unlimited").await;
+        let after = notify(&ss, "stored after").await;
+        assert_eq!(
+            after["ok"],
+            json!(true),
+            "the hub survived and stores again: {after}"
+        );
+        let (c, _s2, mut e2) = resume(&hub.url(), json!({"last_id": 0}));
+        let mut titles = Vec::new();
+        while titles.len() < 2 {
+            titles.push(event(&mut e2, "send_notification").await["title"].clone());
+        }
+        assert_eq!(titles, vec![json!("stored before"), json!("stored after")]);
+        assert_eq!(
+            after["id"].as_u64(),
+            first["id"].as_u64().map(|i| i + 1),
+            "no id spent on what was not stored"
+        );
+        c.disconnect().await;
+    })
+    .await;
+}
