@@ -67,6 +67,12 @@ pub struct Args {
     /// Notifications one connection may send at once before the rate applies.
     #[arg(long, default_value_t = 20, value_name = "N")]
     notify_burst: u32,
+    /// TCP connections one client address may hold open at once (IPv6: per
+    /// /64), loopback included; more are answered 429 and closed. Behind a
+    /// reverse proxy on the same machine every client is one address: raise
+    /// it or set 0 (no cap).
+    #[arg(long, default_value_t = 256, value_name = "N")]
+    max_connections_per_ip: usize,
 }
 
 /// The default data directory.
@@ -90,6 +96,7 @@ pub async fn run(args: Args) -> anyhow::Result<()> {
     config.tls = args.tls_cert.zip(args.tls_key);
     config.limits.notify_per_sec = args.notify_rate.max(0.0);
     config.limits.notify_burst = args.notify_burst.max(1);
+    config.limits.max_connections_per_ip = args.max_connections_per_ip;
     config.retention = Retention {
         max_count: args.history_max.max(1),
         max_age: Duration::from_secs(args.history_days.max(1) * 86_400),

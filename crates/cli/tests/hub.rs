@@ -870,3 +870,105 @@ async fn a_store_that_cannot_write_is_an_error_to_the_sender_and_live_delivery_g
     })
     .await;
 }
+
+/// An HTTP/1.1 keep-alive connection that has been answered once, so the
+/// hub has accepted it and holds its slot.
+async fn held_connection(port: u16) -> tokio::net::TcpStream {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let mut s = tokio::net::TcpStream::connect(("127.0.0.1", port))
+        .await
+        .unwrap();
+    s.write_all(b"GET /health HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n")
+        .await
+        .unwrap();
+    let mut buf = vec![0u8; 4096];
+    let n = tokio::time::timeout(WAIT, s.read(&mut buf))
+        .await
+        .expect("an answer in time")
+        .unwrap();
+    let head = String::from_utf8_lossy(&buf[..n]).into_owned();
+    assert!(head.starts_with("HTTP/1.1 200"), "{head}");
+    s
+}
+
+/// `curl` GET: the status and the body.
+async fn curl_get(url: &str) -> (u16, String) {
+    let out = tokio::process::Command::new("curl")
+        .args(["-s", "-S", "--max-time", "10", "-w", "\n%{http_code}", url])
+        .output()
+        .await
+        .expect("curl runs");
+    let text = String::from_utf8_lossy(&out.stdout).into_owned();
+    let (body, code) = text.rsplit_once('\n').unwrap_or(("", "0"));
+    (code.trim().parse().unwrap_or(0), body.to_owned())
+}
+
+/// `--max-connections-per-ip 3`: with three connections open from
+/// 127.0.0.1, a fourth (curl, a Socket.IO client) is refused with 429 and a
+/// JSON error naming the cap while the three keep working; closing one
+/// frees its slot.
+#[tokio::test]
+async fn connections_per_address_are_capped_with_a_clear_refusal() {
+    bounded(async {
+        let dir = TempDir::new("hub").unwrap();
+        let hub = hub(&dir, &["--max-connections-per-ip", "3"]).await;
+        let mut held = Vec::new();
+        for _ in 0..3 {
+            held.push(held_connection(hub.port()).await);
+        }
+        let (code, body) = curl_get(&format!("{}/health", hub.url())).await;
+        assert_eq!(code, 429, "{body}");
+        let body: Value = serde_json::from_str(&body).expect("a JSON error");
+        assert!(
+            body["error"]
+                .as_str()
+                .unwrap()
+                .contains("at most 3 at once"),
+            "{body}"
+        );
+
+        // A Socket.IO client is refused too, and its state says why.
+        let (c, _s, mut e) = ClientBuilder::new(hub.url())
+            .reconnect(ReconnectPolicy::disabled())
+            .connect()
+            .unwrap();
+        while let Some(ev) = tokio::time::timeout(WAIT, e.next())
+            .await
+            .expect("the client stops in time")
+        {
+            assert!(
+                !matches!(ev, SocketEvent::Connected { .. }),
+                "a refused client must not connect"
+            );
+        }
+        let state = format!("{:?}", c.state());
+        assert!(state.contains("429"), "the client is told why: {state}");
+
+        // The three held connections still work.
+        {
+            use tokio::io::{AsyncReadExt, AsyncWriteExt};
+            let s = &mut held[0];
+            s.write_all(b"GET /health HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n")
+                .await
+                .unwrap();
+            let mut buf = vec![0u8; 4096];
+            let n = tokio::time::timeout(WAIT, s.read(&mut buf))
+                .await
+                .unwrap()
+                .unwrap();
+            assert!(String::from_utf8_lossy(&buf[..n]).starts_with("HTTP/1.1 200"));
+        }
+
+        // A closed connection gives its slot back (once the hub has seen it close).
+        drop(held.pop());
+        loop {
+            let (code, body) = curl_get(&format!("{}/health", hub.url())).await;
+            if code == 200 {
+                break;
+            }
+            assert_eq!(code, 429, "{body}");
+            tokio::time::sleep(Duration::from_millis(20)).await;
+        }
+    })
+    .await;
+}
