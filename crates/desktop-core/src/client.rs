@@ -219,10 +219,14 @@ impl CoreClient {
         let deadline = Instant::now() + START_TIMEOUT;
         loop {
             match Self::hello(data_dir, window).await {
-                Err(ConnectError::NotRunning) if Instant::now() < deadline => {
+                // Until our core has written its address file, the old one
+                // may still point at the impostor.
+                Err(ConnectError::NotRunning | ConnectError::Impostor(_))
+                    if Instant::now() < deadline =>
+                {
                     tokio::time::sleep(Duration::from_millis(25)).await;
                 }
-                Err(ConnectError::NotRunning) => {
+                Err(ConnectError::NotRunning | ConnectError::Impostor(_)) => {
                     return Err(ConnectError::NeverReady(
                         paths::sibling(paths::CORE_BIN).display().to_string(),
                         START_TIMEOUT,

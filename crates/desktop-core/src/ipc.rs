@@ -217,7 +217,7 @@ pub fn verify(secret: &str, role: Role, theirs: &str, ours: &str, proof: &str) -
 }
 
 fn from_hex(s: &str) -> Option<Vec<u8>> {
-    if s.len() % 2 != 0 || s.len() > 128 {
+    if !s.len().is_multiple_of(2) || s.len() > 128 {
         return None;
     }
     (0..s.len())
