@@ -25,6 +25,12 @@ async fn hub(dir: &TempDir, extra: &[&str]) -> HubProcess {
         .expect("hub starts")
 }
 
+async fn hub_in(data_dir: &Path, extra: &[&str]) -> HubProcess {
+    HubProcess::start(Path::new(BIN), data_dir, extra)
+        .await
+        .expect("hub starts")
+}
+
 fn fast() -> ReconnectPolicy {
     ReconnectPolicy {
         delay: Duration::from_millis(100),
@@ -969,6 +975,124 @@ async fn connections_per_address_are_capped_with_a_clear_refusal() {
             assert_eq!(code, 429, "{body}");
             tokio::time::sleep(Duration::from_millis(20)).await;
         }
+    })
+    .await;
+}
+
+/// A small tmpfs mounted over a directory, unmounted when dropped.
+struct SmallDisk(std::path::PathBuf);
+
+impl SmallDisk {
+    /// Mounts a `size` tmpfs at `dir`; `None` where mounting is not allowed
+    /// (not root, no CAP_SYS_ADMIN).
+    fn mount(dir: &Path, size: &str) -> Option<SmallDisk> {
+        let out = std::process::Command::new("mount")
+            .args([
+                "-t",
+                "tmpfs",
+                "-o",
+                &format!("size={size}"),
+                "pushdesk-test",
+            ])
+            .arg(dir)
+            .output()
+            .ok()?;
+        if out.status.success() {
+            Some(SmallDisk(dir.to_owned()))
+        } else {
+            eprintln!(
+                "SKIPPED the real full disk: cannot mount a tmpfs here ({}); \
+                 a_store_that_cannot_write_… covers the same path with a file size limit",
+                String::from_utf8_lossy(&out.stderr).trim()
+            );
+            None
+        }
+    }
+}
+
+impl Drop for SmallDisk {
+    fn drop(&mut self) {
+        let _ = std::process::Command::new("umount")
+            .arg("-l")
+            .arg(&self.0)
+            .status();
+    }
+}
+
+/// Fills the filesystem of `dir` with one file until it is full.
+fn fill(path: &Path) {
+    use std::io::Write as _;
+    let mut f = std::fs::File::create(path).unwrap();
+    let chunk = vec![0u8; 64 * 1024];
+    while f.write_all(&chunk).is_ok() {}
+    let _ = f.flush();
+}
+
+/// A really full disk (a 2 MiB tmpfs under the data directory, filled up
+/// while the hub runs): the sender gets an error, the connected client the
+/// notification; once space is freed, the hub stores again. Skipped, with
+/// a message, where a tmpfs cannot be mounted.
+#[tokio::test]
+async fn a_full_disk_is_an_error_to_the_sender_and_live_delivery_goes_on() {
+    bounded(async {
+        let dir = TempDir::new("hub").unwrap();
+        let Some(disk) = SmallDisk::mount(dir.path(), "2m") else {
+            return;
+        };
+        let data = dir.path().join("data");
+        let hub = hub_in(&data, &["--notify-rate", "1000", "--notify-burst", "1000"]).await;
+        let (_l, _ls, mut le) = connect_settled(&hub.url()).await;
+        let (_s, ss, _se) = connect_settled(&hub.url()).await;
+        assert_eq!(notify(&ss, "stored before").await["ok"], json!(true));
+
+        let filler = dir.path().join("filler");
+        fill(&filler);
+        // Each notification's WAL frames need pages the disk no longer has;
+        // publish until SQLite meets the full disk (the first may still fit
+        // in space the WAL already holds).
+        let mut ack = Value::Null;
+        for i in 0..200 {
+            let body = "x".repeat(4000);
+            ack = ss
+                .emit_with_ack(
+                    "send_notification_request",
+                    json!({"text": format!("full {i}"), "body": body}),
+                    WAIT,
+                )
+                .await
+                .unwrap()
+                .first()
+                .cloned()
+                .unwrap();
+            if ack["ok"] == json!(false) {
+                let title = json!(format!("full {i}"));
+                let live = event_where(&mut le, "send_notification", |n| n["title"] == title).await;
+                assert_eq!(live.get("id"), None, "live, without an id: {live}");
+                break;
+            }
+        }
+        assert_eq!(
+            ack["ok"],
+            json!(false),
+            "a full disk must be an error ack: {ack}"
+        );
+        assert!(
+            ack["error"]
+                .as_str()
+                .unwrap()
+                .contains("not in the history"),
+            "{ack}"
+        );
+
+        std::fs::remove_file(&filler).unwrap();
+        let after = notify(&ss, "stored after").await;
+        assert_eq!(
+            after["ok"],
+            json!(true),
+            "stores again once there is space: {after}"
+        );
+        drop(hub);
+        drop(disk);
     })
     .await;
 }
