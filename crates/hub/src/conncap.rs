@@ -7,7 +7,8 @@
 //! send a request. A connection holds its slot until it closes. One over the
 //! cap gets `429 Too Many Requests` with a JSON `{error, http}` body naming
 //! the cap and is closed (over TLS it is closed without an answer: the
-//! refusal happens before the handshake). IPv4 addresses count one by one
+//! refusal happens before the handshake; so is it while 64 refusals are
+//! being answered, each of which waits at most 2 s for the request). IPv4 addresses count one by one
 //! (IPv4-mapped IPv6 as IPv4); IPv6 addresses count per /64, the block one
 //! host usually gets. Loopback counts like any address: a reverse proxy on
 //! the same machine shows every client as one address, so raise the cap or
@@ -18,6 +19,7 @@ use std::future::Future;
 use std::io;
 use std::net::{IpAddr, Ipv6Addr};
 use std::pin::Pin;
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex, PoisonError};
 use std::task::{Context, Poll};
 use std::time::Duration;
@@ -33,6 +35,10 @@ const REFUSAL_READ_TIMEOUT: Duration = Duration::from_secs(2);
 
 /// The most of a refused connection's request that is read (and dropped).
 const REFUSAL_READ_MAX: usize = 8 * 1024;
+
+/// Refusals answered at once; beyond, a refused connection is closed
+/// without an answer, so a flood of them cannot hold sockets open.
+const REFUSALS_AT_ONCE: usize = 64;
 
 /// What the cap counts by: the address, or its /64 for IPv6.
 fn key(ip: IpAddr) -> IpAddr {
@@ -59,6 +65,8 @@ pub struct CapAcceptor {
     /// Whether connections are TLS (no plain-text refusal then).
     tls: bool,
     counts: Arc<Mutex<Counts>>,
+    /// Refusals being answered now.
+    refusing: Arc<AtomicUsize>,
 }
 
 impl CapAcceptor {
@@ -68,6 +76,7 @@ impl CapAcceptor {
             max,
             tls,
             counts: Arc::default(),
+            refusing: Arc::default(),
         }
     }
 
@@ -192,12 +201,36 @@ impl<S: Send + 'static> Accept<TcpStream, S> for CapAcceptor {
                 None => {
                     debug!(%ip, max = this.max, "connection refused: too many from this address");
                     if !this.tls {
-                        refuse(stream, ip, this.max).await;
+                        let busy = Busy::enter(&this.refusing);
+                        if busy.before < REFUSALS_AT_ONCE {
+                            refuse(stream, ip, this.max).await;
+                        }
                     }
                     Err(io::Error::other("too many connections from this address"))
                 }
             }
         })
+    }
+}
+
+/// One refusal counted in [`CapAcceptor::refusing`] while it lives (also
+/// when its future is dropped half-way).
+struct Busy<'a> {
+    count: &'a AtomicUsize,
+    /// How many were being answered before this one.
+    before: usize,
+}
+
+impl<'a> Busy<'a> {
+    fn enter(count: &'a AtomicUsize) -> Self {
+        let before = count.fetch_add(1, Ordering::AcqRel);
+        Self { count, before }
+    }
+}
+
+impl Drop for Busy<'_> {
+    fn drop(&mut self) {
+        self.count.fetch_sub(1, Ordering::AcqRel);
     }
 }
 
@@ -265,5 +298,16 @@ mod tests {
         let ip: IpAddr = [10, 0, 0, 1].into();
         let slots: Vec<_> = (0..1000).map(|_| cap.take(ip).unwrap()).collect();
         assert_eq!(slots.len(), 1000);
+    }
+
+    #[test]
+    fn refusals_in_progress_are_counted_until_dropped() {
+        let count = AtomicUsize::new(0);
+        let a = Busy::enter(&count);
+        let b = Busy::enter(&count);
+        assert_eq!((a.before, b.before), (0, 1));
+        drop(a);
+        drop(b);
+        assert_eq!(count.load(Ordering::Acquire), 0);
     }
 }
