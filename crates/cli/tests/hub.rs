@@ -766,6 +766,24 @@ async fn listen_prints_a_wiped_hubs_new_notifications() {
     .await;
 }
 
+/// The next NDJSON line of an HTTP stream that satisfies `pred` (others skipped).
+async fn stream_line(
+    lines: &mut tokio::io::Lines<tokio::io::BufReader<tokio::process::ChildStdout>>,
+    pred: impl Fn(&Value) -> bool,
+) -> Value {
+    loop {
+        let line = tokio::time::timeout(WAIT, lines.next_line())
+            .await
+            .expect("a stream line in time")
+            .unwrap()
+            .expect("the stream goes on");
+        let v: Value = serde_json::from_str(&line).unwrap();
+        if pred(&v) {
+            return v;
+        }
+    }
+}
+
 /// `prlimit --pid PID --fsize=SOFT:` on the running hub (the hard limit
 /// untouched, so it can be raised again without privileges).
 async fn set_file_size_limit(hub: &HubProcess, soft: &str) {
@@ -796,6 +814,19 @@ async fn a_store_that_cannot_write_is_an_error_to_the_sender_and_live_delivery_g
         let hub = hub(&dir, &[]).await;
         let (_l, _ls, mut le) = connect_settled(&hub.url()).await;
         let (_s, ss, _se) = connect_settled(&hub.url()).await;
+        // An HTTP subscriber (ntfy-style NDJSON stream) is a connected client too.
+        let mut stream = tokio::process::Command::new("curl")
+            .args(["-sN", "--max-time", "60"])
+            .arg(format!("{}/default/json", hub.url()))
+            .stdout(std::process::Stdio::piped())
+            .kill_on_drop(true)
+            .spawn()
+            .expect("curl runs");
+        let mut lines = tokio::io::AsyncBufReadExt::lines(tokio::io::BufReader::new(
+            stream.stdout.take().unwrap(),
+        ));
+        let open = stream_line(&mut lines, |m| m["event"] == json!("open")).await;
+        assert_eq!(open["topic"], json!("default"));
         let first = notify(&ss, "stored before").await;
         assert_eq!(first["ok"], json!(true), "{first}");
         event_where(&mut le, "send_notification", |n| {
@@ -821,6 +852,12 @@ async fn a_store_that_cannot_write_is_an_error_to_the_sender_and_live_delivery_g
             live.get("id"),
             None,
             "delivered live, with no id to replay it by: {live}"
+        );
+        let streamed = stream_line(&mut lines, |m| m["title"] == json!("not stored")).await;
+        assert_eq!(
+            streamed.get("id"),
+            None,
+            "streamed live, without an id: {streamed}"
         );
 
         let out = tokio::process::Command::new("curl")

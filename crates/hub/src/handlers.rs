@@ -70,6 +70,9 @@ pub struct HubState {
     /// The id of the newest notification this node published: wakes the
     /// HTTP subscribers' streams.
     pub published: tokio::sync::watch::Sender<u64>,
+    /// Notifications the store could not keep, sent live only: the HTTP
+    /// subscribers' streams, which otherwise read the store, get them here.
+    pub unstored: tokio::sync::broadcast::Sender<Notification>,
     /// Publishes per scoped token, over Socket.IO and HTTP together.
     pub per_token: KeyedBuckets,
 }
@@ -89,6 +92,7 @@ impl HubState {
             per_token: KeyedBuckets::new(limits.notify_burst, limits.notify_per_sec),
             publish_lock: tokio::sync::Mutex::new(()),
             published: tokio::sync::watch::Sender::new(0),
+            unstored: tokio::sync::broadcast::Sender::new(64),
             limits,
         }
     }
@@ -793,6 +797,7 @@ pub async fn publish<A: Adapter>(
             live.id = None;
             live.timestamp = Some(now);
             broadcast_notification(io, &live).await;
+            let _ = state.unstored.send(live);
             return Err(NOT_STORED.to_owned());
         }
     };
