@@ -8,7 +8,7 @@
 mod common;
 
 use common::*;
-use pushdesk_e2e::{HostileServer, Misbehaviour};
+use pushdesk_e2e::{HostileServer, Misbehaviour, Outcome};
 use pushdesk_socketio::{
     ClientBuilder, ConnectionState, DisconnectReason, ReconnectPolicy, SocketEvent, TransportMode,
 };
@@ -128,6 +128,33 @@ async fn one_packets_binary_attachments_are_bounded() {
         }
         let why = stopped_because(&c.state());
         assert!(why.contains("attachments"), "{why}");
+    })
+    .await;
+}
+
+/// Dropping a namespace's `Events` means nobody wants them: the client
+/// neither counts them against the limit nor hangs up over them.
+#[tokio::test]
+async fn events_nobody_takes_any_more_do_not_count() {
+    bounded(async {
+        let server = HostileServer::start(Misbehaviour::FloodAfterConnect {
+            events: 2000,
+            size: EVENT,
+        })
+        .await
+        .unwrap();
+        let (c, _s, e) = client(&server).max_queued_bytes(LIMIT).connect().unwrap();
+        drop(e);
+        assert_eq!(
+            server.wait_for_outcome(WAIT).await.unwrap(),
+            Outcome::CaughtUp
+        );
+        assert!(
+            matches!(c.state(), ConnectionState::Connected { .. }),
+            "{:?}",
+            c.state()
+        );
+        c.disconnect().await;
     })
     .await;
 }

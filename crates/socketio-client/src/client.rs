@@ -175,6 +175,10 @@ impl Ns {
     /// says which limit it would pass (`limit`: the queue's bytes).
     fn deliver(&mut self, event: SocketEvent, cost: usize, limit: usize) -> Result<(), String> {
         if self.connected {
+            if self.events.is_closed() {
+                // Nobody takes this namespace's events any more.
+                return Ok(());
+            }
             let queued = self.shared.queued.load(Ordering::Acquire);
             if queued.saturating_add(cost) > limit {
                 return Err(format!(
@@ -183,8 +187,7 @@ impl Ns {
                     self.name
                 ));
             }
-            self.shared.queued.fetch_add(cost, Ordering::AcqRel);
-            let _ = self.events.send((event, cost));
+            self.queue(event, cost);
         } else {
             if self.early.len() >= EARLY_EVENT_LIMIT
                 || self.early_bytes.saturating_add(cost) > limit
@@ -206,11 +209,19 @@ impl Ns {
         let _ = self.events.send((event, 0));
     }
 
+    /// Sends an event to [`Events`], counting it until it is taken (added
+    /// first: the application may take it at once).
+    fn queue(&self, event: SocketEvent, cost: usize) {
+        self.shared.queued.fetch_add(cost, Ordering::AcqRel);
+        if self.events.send((event, cost)).is_err() {
+            self.shared.queued.fetch_sub(cost, Ordering::AcqRel);
+        }
+    }
+
     /// Hands the events held before the CONNECT ack to the application.
     fn flush_early(&mut self) {
-        for (event, cost) in self.early.drain(..) {
-            self.shared.queued.fetch_add(cost, Ordering::AcqRel);
-            let _ = self.events.send((event, cost));
+        for (event, cost) in std::mem::take(&mut self.early) {
+            self.queue(event, cost);
         }
         self.early_bytes = 0;
     }

@@ -2,7 +2,9 @@
 //! a client's memory stays bounded against a hostile hub: it floods events
 //! before answering the namespace's CONNECT, floods them after it, or
 //! announces one binary packet with far more attachment bytes than the
-//! client allows. It records whether the client hung up on it.
+//! client allows. It records whether the client hung up on it, or took
+//! everything: after its frames it sends an Engine.IO ping, which a client
+//! answers only once it has handled every frame before it.
 
 use std::net::SocketAddr;
 use std::time::Duration;
@@ -50,7 +52,17 @@ pub enum Misbehaviour {
 pub struct HostileServer {
     addr: SocketAddr,
     hung_up: watch::Receiver<usize>,
+    caught_up: watch::Receiver<usize>,
     task: JoinHandle<()>,
+}
+
+/// How a client took the flood.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Outcome {
+    /// It closed the connection.
+    HungUp,
+    /// It answered the ping sent after everything, still connected.
+    CaughtUp,
 }
 
 impl HostileServer {
@@ -61,10 +73,12 @@ impl HostileServer {
             .context("binding 127.0.0.1:0")?;
         let addr = listener.local_addr()?;
         let (tx, hung_up) = watch::channel(0usize);
-        let task = tokio::spawn(accept_loop(listener, misbehaviour, tx));
+        let (caught_tx, caught_up) = watch::channel(0usize);
+        let task = tokio::spawn(accept_loop(listener, misbehaviour, tx, caught_tx));
         Ok(HostileServer {
             addr,
             hung_up,
+            caught_up,
             task,
         })
     }
@@ -86,22 +100,45 @@ impl HostileServer {
     }
 }
 
+impl HostileServer {
+    /// Waits until a client has hung up or answered the ping sent after the
+    /// flood, whichever comes first; fails after `within`.
+    pub async fn wait_for_outcome(&self, within: Duration) -> anyhow::Result<Outcome> {
+        let (mut hung, mut caught) = (self.hung_up.clone(), self.caught_up.clone());
+        tokio::time::timeout(within, async {
+            tokio::select! {
+                r = hung.wait_for(|n| *n >= 1) => r.map(|_| Outcome::HungUp),
+                r = caught.wait_for(|n| *n >= 1) => r.map(|_| Outcome::CaughtUp),
+            }
+        })
+        .await
+        .with_context(|| format!("no outcome within {within:?}"))?
+        .context("hostile server stopped")
+    }
+}
+
 impl Drop for HostileServer {
     fn drop(&mut self) {
         self.task.abort();
     }
 }
 
-async fn accept_loop(listener: TcpListener, m: Misbehaviour, hung_up: watch::Sender<usize>) {
+async fn accept_loop(
+    listener: TcpListener,
+    m: Misbehaviour,
+    hung_up: watch::Sender<usize>,
+    caught_up: watch::Sender<usize>,
+) {
     let mut conns = JoinSet::new();
     let hung_up = std::sync::Arc::new(hung_up);
+    let caught_up = std::sync::Arc::new(caught_up);
     loop {
         tokio::select! {
             accepted = listener.accept() => {
                 let Ok((stream, _)) = accepted else { continue };
-                let hung_up = hung_up.clone();
+                let (hung_up, caught_up) = (hung_up.clone(), caught_up.clone());
                 conns.spawn(async move {
-                    if serve(stream, m).await {
+                    if serve(stream, m, caught_up).await {
                         hung_up.send_modify(|n| *n += 1);
                     }
                 });
@@ -112,7 +149,11 @@ async fn accept_loop(listener: TcpListener, m: Misbehaviour, hung_up: watch::Sen
 }
 
 /// Serves one client; true when the client closed the connection.
-async fn serve(stream: TcpStream, m: Misbehaviour) -> bool {
+async fn serve(
+    stream: TcpStream,
+    m: Misbehaviour,
+    caught_up: std::sync::Arc<watch::Sender<usize>>,
+) -> bool {
     let Ok(Ok(ws)) =
         tokio::time::timeout(HANDSHAKE_TIMEOUT, tokio_tungstenite::accept_async(stream)).await
     else {
@@ -162,7 +203,7 @@ async fn serve(stream: TcpStream, m: Misbehaviour) -> bool {
                 )
             }
         };
-        for frame in frames {
+        for frame in frames.chain(std::iter::once(Message::text("2"))) {
             if tx.send(frame).await.is_err() {
                 // The client closed the connection while we were sending.
                 return;
@@ -175,6 +216,9 @@ async fn serve(stream: TcpStream, m: Misbehaviour) -> bool {
         loop {
             match rx.next().await {
                 Some(Ok(Message::Close(_))) | None | Some(Err(_)) => return,
+                Some(Ok(Message::Text(t))) if t.as_str() == "3" => {
+                    caught_up.send_modify(|n| *n += 1);
+                }
                 Some(Ok(_)) => {}
             }
         }
