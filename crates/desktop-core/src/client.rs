@@ -294,10 +294,13 @@ async fn handshake(
         },
     )
     .await?;
-    let challenge = match next_line(reader).await? {
+    let challenge = match next_line(reader).await {
         // A core that is shutting down, or nothing that speaks our protocol.
-        None => return Err(ConnectError::NotRunning),
-        Some(line) => ipc::decode::<ToView>(&line),
+        Ok(None) => return Err(ConnectError::NotRunning),
+        Ok(Some(line)) => ipc::decode::<ToView>(&line),
+        // Silent, or lines no core sends: whatever holds a stale address
+        // file's port now, not our core.
+        Err(_) => return Err(ConnectError::Impostor(address.port)),
     };
     let theirs = match challenge {
         Ok(ToView::Challenge { nonce, proof })

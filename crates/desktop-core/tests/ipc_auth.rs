@@ -55,6 +55,8 @@ enum Impostor {
     WelcomesAtOnce,
     /// Answers with a challenge whose proof it could not make.
     BadProof,
+    /// Answers nothing (whatever took a crashed core's port).
+    Silent,
 }
 
 /// Accepts one connection, answers as `how`, and returns everything the
@@ -65,13 +67,16 @@ async fn impostor(listener: TcpListener, how: Impostor) -> anyhow::Result<String
     let mut reader = BufReader::new(read);
     let mut heard = line(&mut reader).await?;
     let answer = match how {
-        Impostor::WelcomesAtOnce => ipc::encode(&ToView::Welcome { attached: true }),
-        Impostor::BadProof => ipc::encode(&ToView::Challenge {
+        Impostor::WelcomesAtOnce => Some(ipc::encode(&ToView::Welcome { attached: true })),
+        Impostor::BadProof => Some(ipc::encode(&ToView::Challenge {
             nonce: ipc::new_nonce(),
             proof: "00".repeat(32),
-        }),
+        })),
+        Impostor::Silent => None,
     };
-    write.write_all(format!("{answer}\n").as_bytes()).await?;
+    if let Some(answer) = answer {
+        write.write_all(format!("{answer}\n").as_bytes()).await?;
+    }
     loop {
         let next = line(&mut reader).await?;
         if next.is_empty() {
@@ -83,7 +88,11 @@ async fn impostor(listener: TcpListener, how: Impostor) -> anyhow::Result<String
 
 #[tokio::test]
 async fn a_core_that_cannot_prove_the_secret_is_refused_and_learns_nothing() -> anyhow::Result<()> {
-    for how in [Impostor::WelcomesAtOnce, Impostor::BadProof] {
+    for how in [
+        Impostor::WelcomesAtOnce,
+        Impostor::BadProof,
+        Impostor::Silent,
+    ] {
         let dir = tempfile::tempdir()?;
         let listener = TcpListener::bind(("127.0.0.1", 0)).await?;
         let port = listener.local_addr()?.port();
