@@ -27,7 +27,7 @@ ours_runs=(); node_runs=()
 for r in $(seq "$rounds"); do
   rm -rf "$data"/*
   port=$(free_port)
-  "$hub_bin" serve --bind "127.0.0.1:$port" --data-dir "$data" --notify-rate 100000 --notify-burst 100000 2>/dev/null &
+  "$hub_bin" serve --bind "127.0.0.1:$port" --data-dir "$data" --notify-rate 100000 --notify-burst 100000 --max-connections-per-ip 0 2>/dev/null &
   hub_pid=$!
   for _ in $(seq 100); do curl -fs "http://127.0.0.1:$port/health" >/dev/null 2>&1 && break; sleep 0.1; done
   ours_runs+=("$(target/release/examples/fanout "http://127.0.0.1:$port" "$hub_pid" "$clients" "$rate" "$seconds" "$burst")")

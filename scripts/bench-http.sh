@@ -18,7 +18,7 @@ one() { # SENDER → one JSON result line
   local port dir pid
   port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
   dir=$(mktemp -d -p "$data")
-  target/release/pushdesk serve --bind "127.0.0.1:$port" --data-dir "$dir" --notify-rate 100000 --notify-burst 100000 2>/dev/null &
+  target/release/pushdesk serve --bind "127.0.0.1:$port" --data-dir "$dir" --notify-rate 100000 --notify-burst 100000 --max-connections-per-ip 0 2>/dev/null &
   pid=$!
   for _ in $(seq 100); do curl -fs "http://127.0.0.1:$port/health" >/dev/null 2>&1 && break; sleep 0.1; done
   target/release/examples/fanout "http://127.0.0.1:$port" "$pid" "$clients" "$rate" "$seconds" "$burst" "$1"

@@ -38,6 +38,7 @@ pub use peers::desktop::Desktop;
 pub use peers::dunst::{DunstNotification, NotificationDaemon};
 pub use peers::flask::FlaskSeed;
 pub use peers::flask_text::FlaskTextClient;
+pub use peers::hostile::{HostileServer, Misbehaviour, Outcome};
 pub use peers::hub::{HubProcess, TempDir};
 pub use peers::node::{NodeOptions, NodePeer, NodeTransports};
 pub use peers::redis::RedisServer;

@@ -67,6 +67,12 @@ pub struct Args {
     /// Notifications one connection may send at once before the rate applies.
     #[arg(long, default_value_t = 20, value_name = "N")]
     notify_burst: u32,
+    /// TCP connections one client address may hold open at once (IPv6: per
+    /// /64), loopback included; more are answered 429 and closed. Behind a
+    /// reverse proxy on the same machine every client is one address: raise
+    /// it or set 0 (no cap).
+    #[arg(long, default_value_t = 256, value_name = "N")]
+    max_connections_per_ip: usize,
     /// Fold the shared text's stored log into a snapshot after this many
     /// entries.
     #[arg(long, default_value_t = 500, value_name = "N", hide = true)]
@@ -101,6 +107,7 @@ pub async fn run(args: Args) -> anyhow::Result<()> {
     config.tls = args.tls_cert.zip(args.tls_key);
     config.limits.notify_per_sec = args.notify_rate.max(0.0);
     config.limits.notify_burst = args.notify_burst.max(1);
+    config.limits.max_connections_per_ip = args.max_connections_per_ip;
     config.text.compact_every = args.text_compact_every.max(1);
     config.text.cut.min_bytes = args.text_cut_min_bytes;
     config.text.cut.ratio = args.text_cut_ratio.max(1);
@@ -108,6 +115,7 @@ pub async fn run(args: Args) -> anyhow::Result<()> {
         max_count: args.history_max.max(1),
         max_age: Duration::from_secs(args.history_days.max(1) * 86_400),
     };
+    survive_file_size_limit();
     let hub = pushdesk_hub::start(config).await?;
     let url = hub.url();
     info!("serving the hub on {url}");
@@ -116,6 +124,31 @@ pub async fn run(args: Args) -> anyhow::Result<()> {
     );
     hub.wait(shutdown_signal()).await?;
     Ok(())
+}
+
+/// Turns SIGXFSZ (a write past the file size limit: `ulimit -f`, systemd's
+/// `LimitFSIZE=`) from death into an error: the write fails with EFBIG, the
+/// store reports it, the sender gets an error ack and live delivery goes on,
+/// as for a full disk.
+fn survive_file_size_limit() {
+    // 25 on Linux (x86, Arm) and macOS, the targets Pushdesk ships for.
+    #[cfg(any(target_os = "linux", target_os = "macos"))]
+    {
+        use tokio::signal::unix::{SignalKind, signal};
+        const SIGXFSZ: i32 = 25;
+        match signal(SignalKind::from_raw(SIGXFSZ)) {
+            Ok(mut xfsz) => {
+                tokio::spawn(async move {
+                    while xfsz.recv().await.is_some() {
+                        tracing::warn!(
+                            "a write went past the file size limit (SIGXFSZ); it failed"
+                        );
+                    }
+                });
+            }
+            Err(e) => tracing::warn!(error = %e, "could not handle SIGXFSZ"),
+        }
+    }
 }
 
 async fn shutdown_signal() {

@@ -25,6 +25,12 @@ async fn hub(dir: &TempDir, extra: &[&str]) -> HubProcess {
         .expect("hub starts")
 }
 
+async fn hub_in(data_dir: &Path, extra: &[&str]) -> HubProcess {
+    HubProcess::start(Path::new(BIN), data_dir, extra)
+        .await
+        .expect("hub starts")
+}
+
 fn fast() -> ReconnectPolicy {
     ReconnectPolicy {
         delay: Duration::from_millis(100),
@@ -756,6 +762,374 @@ async fn listen_prints_a_wiped_hubs_new_notifications() {
         assert_eq!(notify(&s, "after 2").await["id"], 2);
         until_title(&mut lines, &mut titles, "after 2").await;
         assert_eq!(titles, ["before 1", "before 2", "after 1", "after 2"]);
+    })
+    .await;
+}
+
+/// The next NDJSON line of an HTTP stream that satisfies `pred` (others skipped).
+async fn stream_line(
+    lines: &mut tokio::io::Lines<tokio::io::BufReader<tokio::process::ChildStdout>>,
+    pred: impl Fn(&Value) -> bool,
+) -> Value {
+    loop {
+        let line = tokio::time::timeout(WAIT, lines.next_line())
+            .await
+            .expect("a stream line in time")
+            .unwrap()
+            .expect("the stream goes on");
+        let v: Value = serde_json::from_str(&line).unwrap();
+        if pred(&v) {
+            return v;
+        }
+    }
+}
+
+/// `prlimit --pid PID --fsize=SOFT:` on the running hub (the hard limit
+/// untouched, so it can be raised again without privileges).
+async fn set_file_size_limit(hub: &HubProcess, soft: &str) {
+    let pid = hub.pid().expect("the hub runs").to_string();
+    let out = tokio::process::Command::new("prlimit")
+        .args(["--pid", &pid, &format!("--fsize={soft}:")])
+        .output()
+        .await
+        .expect("prlimit (util-linux) runs");
+    assert!(
+        out.status.success(),
+        "prlimit: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+}
+
+/// Stores nothing while every write of the hub's fails (a file size limit
+/// of 1 byte: the kernel refuses each write past offset 1 with EFBIG, as a
+/// full disk refuses it with ENOSPC; this works as any user, in any
+/// container, unlike mounting a small filesystem): the senders, over
+/// Socket.IO and HTTP, are told it was not stored, the connected client gets
+/// it anyway, and once writes work again the history holds exactly the
+/// acked notifications.
+#[tokio::test]
+async fn a_store_that_cannot_write_is_an_error_to_the_sender_and_live_delivery_goes_on() {
+    bounded(async {
+        let dir = TempDir::new("hub").unwrap();
+        let hub = hub(&dir, &[]).await;
+        let (_l, _ls, mut le) = connect_settled(&hub.url()).await;
+        let (_s, ss, _se) = connect_settled(&hub.url()).await;
+        // An HTTP subscriber (ntfy-style NDJSON stream) is a connected client too.
+        let mut stream = tokio::process::Command::new("curl")
+            .args(["-sN", "--max-time", "60"])
+            .arg(format!("{}/default/json", hub.url()))
+            .stdout(std::process::Stdio::piped())
+            .kill_on_drop(true)
+            .spawn()
+            .expect("curl runs");
+        let mut lines = tokio::io::AsyncBufReadExt::lines(tokio::io::BufReader::new(
+            stream.stdout.take().unwrap(),
+        ));
+        let open = stream_line(&mut lines, |m| m["event"] == json!("open")).await;
+        assert_eq!(open["topic"], json!("default"));
+        let first = notify(&ss, "stored before").await;
+        assert_eq!(first["ok"], json!(true), "{first}");
+        event_where(&mut le, "send_notification", |n| {
+            n["title"] == json!("stored before")
+        })
+        .await;
+
+        set_file_size_limit(&hub, "1").await;
+        let ack = notify(&ss, "not stored").await;
+        assert_eq!(ack["ok"], json!(false), "the sender is told: {ack}");
+        assert!(
+            ack["error"]
+                .as_str()
+                .unwrap()
+                .contains("not in the history"),
+            "{ack}"
+        );
+        let live = event_where(&mut le, "send_notification", |n| {
+            n["title"] == json!("not stored")
+        })
+        .await;
+        assert_eq!(
+            live.get("id"),
+            None,
+            "delivered live, with no id to replay it by: {live}"
+        );
+        let streamed = stream_line(&mut lines, |m| m["title"] == json!("not stored")).await;
+        assert_eq!(
+            streamed.get("id"),
+            None,
+            "streamed live, without an id: {streamed}"
+        );
+
+        let out = tokio::process::Command::new("curl")
+            .args([
+                "-s",
+                "-S",
+                "--max-time",
+                "10",
+                "-w",
+                "\n%{http_code}",
+                "-d",
+                r#"{"title":"not stored either"}"#,
+            ])
+            .arg(format!("{}/api/v1/notifications", hub.url()))
+            .output()
+            .await
+            .expect("curl runs");
+        let text = String::from_utf8_lossy(&out.stdout).into_owned();
+        let (body, code) = text.rsplit_once('\n').unwrap();
+        assert!(code.trim().starts_with('5'), "a 5xx: {code} {body}");
+        let body: Value = serde_json::from_str(body).expect("a JSON error");
+        assert!(
+            body["error"]
+                .as_str()
+                .unwrap()
+                .contains("not in the history"),
+            "{body}"
+        );
+        event_where(&mut le, "send_notification", |n| {
+            n["title"] == json!("not stored either")
+        })
+        .await;
+
+        set_file_size_limit(&hub, "unlimited").await;
+        let after = notify(&ss, "stored after").await;
+        assert_eq!(
+            after["ok"],
+            json!(true),
+            "the hub survived and stores again: {after}"
+        );
+        let (c, _s2, mut e2) = resume(&hub.url(), json!({"last_id": 0}));
+        let mut titles = Vec::new();
+        while titles.len() < 2 {
+            titles.push(event(&mut e2, "send_notification").await["title"].clone());
+        }
+        assert_eq!(titles, vec![json!("stored before"), json!("stored after")]);
+        assert_eq!(
+            after["id"].as_u64(),
+            first["id"].as_u64().map(|i| i + 1),
+            "no id spent on what was not stored"
+        );
+        c.disconnect().await;
+    })
+    .await;
+}
+
+/// An HTTP/1.1 keep-alive connection that has been answered once, so the
+/// hub has accepted it and holds its slot.
+async fn held_connection(port: u16) -> tokio::net::TcpStream {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let mut s = tokio::net::TcpStream::connect(("127.0.0.1", port))
+        .await
+        .unwrap();
+    s.write_all(b"GET /health HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n")
+        .await
+        .unwrap();
+    let mut buf = vec![0u8; 4096];
+    let n = tokio::time::timeout(WAIT, s.read(&mut buf))
+        .await
+        .expect("an answer in time")
+        .unwrap();
+    let head = String::from_utf8_lossy(&buf[..n]).into_owned();
+    assert!(head.starts_with("HTTP/1.1 200"), "{head}");
+    s
+}
+
+/// `curl` GET: the status and the body.
+async fn curl_get(url: &str) -> (u16, String) {
+    let out = tokio::process::Command::new("curl")
+        .args(["-s", "-S", "--max-time", "10", "-w", "\n%{http_code}", url])
+        .output()
+        .await
+        .expect("curl runs");
+    let text = String::from_utf8_lossy(&out.stdout).into_owned();
+    let (body, code) = text.rsplit_once('\n').unwrap_or(("", "0"));
+    (code.trim().parse().unwrap_or(0), body.to_owned())
+}
+
+/// `--max-connections-per-ip 3`: with three connections open from
+/// 127.0.0.1, a fourth (curl, a Socket.IO client) is refused with 429 and a
+/// JSON error naming the cap while the three keep working; closing one
+/// frees its slot.
+#[tokio::test]
+async fn connections_per_address_are_capped_with_a_clear_refusal() {
+    bounded(async {
+        let dir = TempDir::new("hub").unwrap();
+        let hub = hub(&dir, &["--max-connections-per-ip", "3"]).await;
+        let mut held = Vec::new();
+        for _ in 0..3 {
+            held.push(held_connection(hub.port()).await);
+        }
+        let (code, body) = curl_get(&format!("{}/health", hub.url())).await;
+        assert_eq!(code, 429, "{body}");
+        let body: Value = serde_json::from_str(&body).expect("a JSON error");
+        assert!(
+            body["error"]
+                .as_str()
+                .unwrap()
+                .contains("at most 3 at once"),
+            "{body}"
+        );
+
+        // A Socket.IO client is refused too, and its state says why.
+        let (c, _s, mut e) = ClientBuilder::new(hub.url())
+            .reconnect(ReconnectPolicy::disabled())
+            .connect()
+            .unwrap();
+        while let Some(ev) = tokio::time::timeout(WAIT, e.next())
+            .await
+            .expect("the client stops in time")
+        {
+            assert!(
+                !matches!(ev, SocketEvent::Connected { .. }),
+                "a refused client must not connect"
+            );
+        }
+        let state = format!("{:?}", c.state());
+        assert!(state.contains("429"), "the client is told why: {state}");
+
+        // The three held connections still work.
+        {
+            use tokio::io::{AsyncReadExt, AsyncWriteExt};
+            let s = &mut held[0];
+            s.write_all(b"GET /health HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n")
+                .await
+                .unwrap();
+            let mut buf = vec![0u8; 4096];
+            let n = tokio::time::timeout(WAIT, s.read(&mut buf))
+                .await
+                .unwrap()
+                .unwrap();
+            assert!(String::from_utf8_lossy(&buf[..n]).starts_with("HTTP/1.1 200"));
+        }
+
+        // A closed connection gives its slot back (once the hub has seen it close).
+        drop(held.pop());
+        loop {
+            let (code, body) = curl_get(&format!("{}/health", hub.url())).await;
+            if code == 200 {
+                break;
+            }
+            assert_eq!(code, 429, "{body}");
+            tokio::time::sleep(Duration::from_millis(20)).await;
+        }
+    })
+    .await;
+}
+
+/// A small tmpfs mounted over a directory, unmounted when dropped.
+struct SmallDisk(std::path::PathBuf);
+
+impl SmallDisk {
+    /// Mounts a `size` tmpfs at `dir`; `None` where mounting is not allowed
+    /// (not root, no CAP_SYS_ADMIN).
+    fn mount(dir: &Path, size: &str) -> Option<SmallDisk> {
+        let out = std::process::Command::new("mount")
+            .args([
+                "-t",
+                "tmpfs",
+                "-o",
+                &format!("size={size}"),
+                "pushdesk-test",
+            ])
+            .arg(dir)
+            .output()
+            .ok()?;
+        if out.status.success() {
+            Some(SmallDisk(dir.to_owned()))
+        } else {
+            eprintln!(
+                "SKIPPED the real full disk: cannot mount a tmpfs here ({}); \
+                 a_store_that_cannot_write_… covers the same path with a file size limit",
+                String::from_utf8_lossy(&out.stderr).trim()
+            );
+            None
+        }
+    }
+}
+
+impl Drop for SmallDisk {
+    fn drop(&mut self) {
+        let _ = std::process::Command::new("umount")
+            .arg("-l")
+            .arg(&self.0)
+            .status();
+    }
+}
+
+/// Fills the filesystem of `dir` with one file until it is full.
+fn fill(path: &Path) {
+    use std::io::Write as _;
+    let mut f = std::fs::File::create(path).unwrap();
+    let chunk = vec![0u8; 64 * 1024];
+    while f.write_all(&chunk).is_ok() {}
+    let _ = f.flush();
+}
+
+/// A really full disk (a 2 MiB tmpfs under the data directory, filled up
+/// while the hub runs): the sender gets an error, the connected client the
+/// notification; once space is freed, the hub stores again. Skipped, with
+/// a message, where a tmpfs cannot be mounted.
+#[tokio::test]
+async fn a_full_disk_is_an_error_to_the_sender_and_live_delivery_goes_on() {
+    bounded(async {
+        let dir = TempDir::new("hub").unwrap();
+        let Some(disk) = SmallDisk::mount(dir.path(), "2m") else {
+            return;
+        };
+        let data = dir.path().join("data");
+        let hub = hub_in(&data, &["--notify-rate", "1000", "--notify-burst", "1000"]).await;
+        let (_l, _ls, mut le) = connect_settled(&hub.url()).await;
+        let (_s, ss, _se) = connect_settled(&hub.url()).await;
+        assert_eq!(notify(&ss, "stored before").await["ok"], json!(true));
+
+        let filler = dir.path().join("filler");
+        fill(&filler);
+        // Each notification's WAL frames need pages the disk no longer has;
+        // publish until SQLite meets the full disk (the first may still fit
+        // in space the WAL already holds).
+        let mut ack = Value::Null;
+        for i in 0..200 {
+            let body = "x".repeat(4000);
+            ack = ss
+                .emit_with_ack(
+                    "send_notification_request",
+                    json!({"text": format!("full {i}"), "body": body}),
+                    WAIT,
+                )
+                .await
+                .unwrap()
+                .first()
+                .cloned()
+                .unwrap();
+            if ack["ok"] == json!(false) {
+                let title = json!(format!("full {i}"));
+                let live = event_where(&mut le, "send_notification", |n| n["title"] == title).await;
+                assert_eq!(live.get("id"), None, "live, without an id: {live}");
+                break;
+            }
+        }
+        assert_eq!(
+            ack["ok"],
+            json!(false),
+            "a full disk must be an error ack: {ack}"
+        );
+        assert!(
+            ack["error"]
+                .as_str()
+                .unwrap()
+                .contains("not in the history"),
+            "{ack}"
+        );
+
+        std::fs::remove_file(&filler).unwrap();
+        let after = notify(&ss, "stored after").await;
+        assert_eq!(
+            after["ok"],
+            json!(true),
+            "stores again once there is space: {after}"
+        );
+        drop(hub);
+        drop(disk);
     })
     .await;
 }

@@ -1,6 +1,9 @@
 //! The window's end of [`ipc`](crate::ipc): finds the running core through
-//! its address file (starting `pushdesk-tray` if none runs), attaches, and
-//! then forwards the webview's commands as calls and the core's events back.
+//! its address file (starting `pushdesk-tray` if none runs), makes sure it
+//! is the core (it must prove it knows the secret before the window proves
+//! it in turn, so an impostor on the port learns nothing), attaches, and
+//! then forwards the webview's commands as calls, each answered within a
+//! timeout, and the core's events back.
 
 use std::collections::HashMap;
 use std::ffi::OsString;
@@ -17,11 +20,18 @@ use tokio::sync::{mpsc, oneshot};
 use tokio_util::codec::{FramedRead, LinesCodec};
 use tracing::{info, warn};
 
-use crate::ipc::{self, Address, MAX_LINE, Request, ToCore, ToView};
+use crate::ipc::{self, Address, MAX_HANDSHAKE_LINE, MAX_LINE, Request, Role, ToCore, ToView};
 use crate::{lock, paths};
 
 /// How long a started core has to become reachable.
 const START_TIMEOUT: Duration = Duration::from_secs(20);
+
+/// How long a call waits for the core's answer by default (reconnecting,
+/// the slowest, only starts a connection).
+pub const CALL_TIMEOUT: Duration = Duration::from_secs(30);
+
+/// How long each step of the handshake may take.
+const HANDSHAKE_STEP: Duration = Duration::from_secs(5);
 
 /// What the core tells an attached window, besides replies.
 #[derive(Debug, Clone, PartialEq)]
@@ -50,6 +60,11 @@ pub enum ConnectError {
     /// It listens but did not answer as a core does.
     #[error("the Pushdesk core did not answer: {0}")]
     Protocol(String),
+    /// What listens at the address file's port could not prove it knows the
+    /// secret: not our core (a stale address file whose port another
+    /// process now holds, or an impostor). It was told nothing.
+    #[error("what listens on port {0} is not the Pushdesk core (it does not know the secret)")]
+    Impostor(u16),
     /// `pushdesk-tray` could not be started.
     #[error("could not start {path}: {error}")]
     Start {
@@ -82,6 +97,7 @@ pub struct CoreClient {
     lines: mpsc::UnboundedSender<String>,
     pending: Pending,
     next_id: AtomicU64,
+    call_timeout: Duration,
 }
 
 impl CoreClient {
@@ -105,28 +121,10 @@ impl CoreClient {
         .map_err(|_| ConnectError::NotRunning)?;
         let _ = stream.set_nodelay(true);
         let (read, mut write) = stream.into_split();
-        let mut hello = ipc::encode(&ToCore::Hello {
-            secret: address.secret,
-            window,
-        });
-        hello.push('\n');
-        write
-            .write_all(hello.as_bytes())
-            .await
-            .map_err(|e| ConnectError::Protocol(e.to_string()))?;
-        let mut reader = FramedRead::new(read, LinesCodec::new_with_max_length(MAX_LINE));
-        let welcome = tokio::time::timeout(Duration::from_secs(5), reader.next())
-            .await
-            .map_err(|_| ConnectError::Protocol("no welcome".into()))?;
-        let attached = match welcome {
-            Some(Ok(line)) => match ipc::decode::<ToView>(&line) {
-                Ok(ToView::Welcome { attached }) => attached,
-                other => return Err(ConnectError::Protocol(format!("{other:?}"))),
-            },
-            Some(Err(e)) => return Err(ConnectError::Protocol(e.to_string())),
-            // A core that is shutting down, or not ours.
-            None => return Err(ConnectError::NotRunning),
-        };
+        let mut reader = FramedRead::new(read, LinesCodec::new_with_max_length(MAX_HANDSHAKE_LINE));
+        let attached = handshake(&address, window, &mut reader, &mut write).await?;
+        // Proven both ways: the core may now send long lines (history pages).
+        *reader.decoder_mut() = LinesCodec::new_with_max_length(MAX_LINE);
         if !window {
             return Ok(Attach::Running);
         }
@@ -161,7 +159,7 @@ impl CoreClient {
                     Ok(ToView::Quit) => {
                         let _ = events.send(FromCore::Quit);
                     }
-                    Ok(ToView::Welcome { .. }) => {}
+                    Ok(ToView::Welcome { .. } | ToView::Challenge { .. }) => {}
                     Err(e) => warn!(error = %e, "ignored a message from the core"),
                 }
             }
@@ -173,6 +171,7 @@ impl CoreClient {
                 lines,
                 pending,
                 next_id: AtomicU64::new(1),
+                call_timeout: CALL_TIMEOUT,
             },
             events_rx,
         ))
@@ -209,16 +208,25 @@ impl CoreClient {
     ) -> Result<Attach, ConnectError> {
         match Self::hello(data_dir, window).await {
             Err(ConnectError::NotRunning) => {}
+            Err(e @ ConnectError::Impostor(_)) => {
+                // Our core is gone (it would hold that port); start one,
+                // which writes a new address file.
+                warn!(error = %e, "starting a core");
+            }
             other => return other,
         }
         start_core(data_dir, core_args, token)?;
         let deadline = Instant::now() + START_TIMEOUT;
         loop {
             match Self::hello(data_dir, window).await {
-                Err(ConnectError::NotRunning) if Instant::now() < deadline => {
+                // Until our core has written its address file, the old one
+                // may still point at the impostor.
+                Err(ConnectError::NotRunning | ConnectError::Impostor(_))
+                    if Instant::now() < deadline =>
+                {
                     tokio::time::sleep(Duration::from_millis(25)).await;
                 }
-                Err(ConnectError::NotRunning) => {
+                Err(ConnectError::NotRunning | ConnectError::Impostor(_)) => {
                     return Err(ConnectError::NeverReady(
                         paths::sibling(paths::CORE_BIN).display().to_string(),
                         START_TIMEOUT,
@@ -229,7 +237,14 @@ impl CoreClient {
         }
     }
 
-    /// Runs a command on the core.
+    /// Calls wait at most `timeout` for their answer (default [`CALL_TIMEOUT`]).
+    pub fn with_call_timeout(mut self, timeout: Duration) -> Self {
+        self.call_timeout = timeout;
+        self
+    }
+
+    /// Runs a command on the core; an error when the core is gone or does
+    /// not answer within the call timeout.
     pub async fn call(&self, request: Request) -> Result<Value, String> {
         let id = self.next_id.fetch_add(1, Ordering::Relaxed);
         let (tx, rx) = oneshot::channel();
@@ -240,8 +255,16 @@ impl CoreClient {
             lock(&self.pending).remove(&id);
             return Err("the Pushdesk core is gone".into());
         }
-        rx.await
-            .unwrap_or_else(|_| Err("the Pushdesk core is gone".into()))
+        match tokio::time::timeout(self.call_timeout, rx).await {
+            Ok(answer) => answer.unwrap_or_else(|_| Err("the Pushdesk core is gone".into())),
+            Err(_) => {
+                lock(&self.pending).remove(&id);
+                Err(format!(
+                    "the Pushdesk core did not answer within {:?}",
+                    self.call_timeout
+                ))
+            }
+        }
     }
 
     /// Tells the core whether the window has the focus.
@@ -249,6 +272,83 @@ impl CoreClient {
         let mut line = ipc::encode(&ToCore::Focused { focused });
         line.push('\n');
         let _ = self.lines.send(line);
+    }
+}
+
+/// The window's side of the handshake (see [`ipc`](crate::ipc)): the core
+/// must prove it knows the secret before the window proves it in turn.
+/// Returns the welcome's `attached`.
+async fn handshake(
+    address: &Address,
+    window: bool,
+    reader: &mut FramedRead<tokio::net::tcp::OwnedReadHalf, LinesCodec>,
+    write: &mut tokio::net::tcp::OwnedWriteHalf,
+) -> Result<bool, ConnectError> {
+    let protocol = |e: &dyn std::fmt::Display| ConnectError::Protocol(e.to_string());
+    let ours = ipc::new_nonce();
+    send_line(
+        write,
+        &ToCore::Hello {
+            nonce: ours.clone(),
+            window,
+        },
+    )
+    .await?;
+    let challenge = match next_line(reader).await {
+        // A core that is shutting down, or nothing that speaks our protocol.
+        Ok(None) => return Err(ConnectError::NotRunning),
+        Ok(Some(line)) => ipc::decode::<ToView>(&line),
+        // Silent, or lines no core sends: whatever holds a stale address
+        // file's port now, not our core.
+        Err(_) => return Err(ConnectError::Impostor(address.port)),
+    };
+    let theirs = match challenge {
+        Ok(ToView::Challenge { nonce, proof })
+            if ipc::is_nonce(&nonce)
+                && ipc::verify(&address.secret, Role::Core, &ours, &nonce, &proof) =>
+        {
+            nonce
+        }
+        _ => return Err(ConnectError::Impostor(address.port)),
+    };
+    send_line(
+        write,
+        &ToCore::Proof {
+            proof: ipc::proof(&address.secret, Role::Window, &theirs, &ours),
+        },
+    )
+    .await?;
+    match next_line(reader).await? {
+        Some(line) => match ipc::decode::<ToView>(&line) {
+            Ok(ToView::Welcome { attached }) => Ok(attached),
+            other => Err(protocol(&format!("{other:?}"))),
+        },
+        None => Err(protocol(&"the core refused our proof of the secret")),
+    }
+}
+
+/// Writes one message as a line.
+async fn send_line(
+    write: &mut tokio::net::tcp::OwnedWriteHalf,
+    message: &ToCore,
+) -> Result<(), ConnectError> {
+    let mut line = ipc::encode(message);
+    line.push('\n');
+    write
+        .write_all(line.as_bytes())
+        .await
+        .map_err(|e| ConnectError::Protocol(e.to_string()))
+}
+
+/// The next line within [`HANDSHAKE_STEP`]; `None` when the other side closed.
+async fn next_line(
+    reader: &mut FramedRead<tokio::net::tcp::OwnedReadHalf, LinesCodec>,
+) -> Result<Option<String>, ConnectError> {
+    match tokio::time::timeout(HANDSHAKE_STEP, reader.next()).await {
+        Err(_) => Err(ConnectError::Protocol("no answer".into())),
+        Ok(None) => Ok(None),
+        Ok(Some(Ok(line))) => Ok(Some(line)),
+        Ok(Some(Err(e))) => Err(ConnectError::Protocol(e.to_string())),
     }
 }
 

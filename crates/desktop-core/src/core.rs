@@ -135,6 +135,10 @@ pub struct Core {
     link: Mutex<Option<Arc<HubLink>>>,
     text: Arc<Mutex<TextState>>,
     embedded: tokio::sync::Mutex<Option<pushdesk_hub::RunningHub>>,
+    /// The embedded hub's one token, random per run and known only to this
+    /// process: without it another local user, or a web page reaching
+    /// 127.0.0.1, could read and send on the tray's hub.
+    embedded_token: String,
     /// Held through [`Core::connect`]: two at once (a Reconnect during a
     /// settings save) would each start a link and one would be left running.
     connecting: tokio::sync::Mutex<()>,
@@ -207,6 +211,7 @@ impl Core {
             })),
             link: Mutex::new(None),
             embedded: tokio::sync::Mutex::new(None),
+            embedded_token: pushdesk_hub::tokens::generate_token(),
             connecting: tokio::sync::Mutex::new(()),
             alerts,
             incoming,
@@ -246,7 +251,7 @@ impl Core {
                     url.clone(),
                     format!("embedded hub ({url})"),
                     "embedded".to_owned(),
-                    None,
+                    Some(self.embedded_token.clone()),
                 )
             }
             HubChoice::Remote(url) => {
@@ -333,10 +338,11 @@ impl Core {
         if let Some(running) = hub.as_ref() {
             return Ok(running.url());
         }
-        let config = pushdesk_hub::HubConfig::new(
+        let mut config = pushdesk_hub::HubConfig::new(
             std::net::SocketAddr::from(([127, 0, 0, 1], 0)),
             self.data_dir.join("hub"),
         );
+        config.tokens = vec![self.embedded_token.clone()];
         let running = pushdesk_hub::start(config).await?;
         let url = running.url();
         info!(%url, "embedded hub started");

@@ -1,6 +1,7 @@
 //! The core's end of [`ipc`](crate::ipc): a loopback listener that serves
-//! one window at a time. A window that says the right secret becomes the
-//! view: its calls go to the [`Core`], the core's events go to it. A second
+//! one window at a time. A window that proves it knows the secret (the
+//! handshake in [`ipc`](crate::ipc), within [`HELLO_TIMEOUT`], lines of
+//! at most [`ipc::MAX_HANDSHAKE_LINE`] until then) becomes the view: its calls go to the [`Core`], the core's events go to it. A second
 //! window is told to exit and the first one to show itself (single
 //! instance). The address file is written once the core is ready and
 //! removed when the service stops.
@@ -18,14 +19,14 @@ use tokio_util::codec::{FramedRead, LinesCodec};
 use tracing::{debug, info, warn};
 
 use crate::core::Core;
-use crate::ipc::{self, Address, MAX_LINE, Request, ToCore, ToView};
+use crate::ipc::{self, Address, MAX_HANDSHAKE_LINE, MAX_LINE, Request, Role, ToCore, ToView};
 use crate::{lock, paths};
 
 /// Most history entries one call returns.
 pub const MAX_HISTORY: usize = 500;
 
-/// How long a new connection has to say hello.
-const HELLO_TIMEOUT: Duration = Duration::from_secs(5);
+/// How long a new connection has to complete the handshake.
+pub const HELLO_TIMEOUT: Duration = Duration::from_secs(5);
 
 #[derive(Default)]
 struct Attached {
@@ -124,18 +125,27 @@ impl Service {
     async fn serve(self: Arc<Self>, stream: TcpStream, core: Arc<Core>) {
         let _ = stream.set_nodelay(true);
         let (read, mut write) = stream.into_split();
-        let mut lines = FramedRead::new(read, LinesCodec::new_with_max_length(MAX_LINE));
-        let hello = match tokio::time::timeout(HELLO_TIMEOUT, lines.next()).await {
-            Ok(Some(Ok(line))) => ipc::decode::<ToCore>(&line),
-            _ => return,
-        };
-        let window = match hello {
-            Ok(ToCore::Hello { secret, window }) if same(&secret, &self.address.secret) => window,
-            _ => {
-                warn!("a local connection did not know the core's secret; closed");
+        let mut lines = FramedRead::new(read, LinesCodec::new_with_max_length(MAX_HANDSHAKE_LINE));
+        let window = match tokio::time::timeout(
+            HELLO_TIMEOUT,
+            handshake(&self.address.secret, &mut lines, &mut write),
+        )
+        .await
+        {
+            Ok(Ok(window)) => window,
+            Ok(Err(why)) => {
+                warn!("a local connection failed the handshake ({why}); closed");
+                return;
+            }
+            Err(_) => {
+                warn!(
+                    "a local connection did not finish the handshake in {HELLO_TIMEOUT:?}; closed"
+                );
                 return;
             }
         };
+        // Proven: the window may now send long lines (settings, drafts).
+        *lines.decoder_mut() = LinesCodec::new_with_max_length(MAX_LINE);
         let (tx, mut rx) = mpsc::unbounded_channel::<ToView>();
         let writer = tokio::spawn(async move {
             while let Some(message) = rx.recv().await {
@@ -195,7 +205,7 @@ impl Service {
                         core.seen();
                     }
                 }
-                Ok(ToCore::Hello { .. }) => {}
+                Ok(ToCore::Hello { .. } | ToCore::Proof { .. }) => {}
                 Err(e) => warn!(error = %e, "ignored a message from the window"),
             }
         }
@@ -209,6 +219,41 @@ impl Service {
         info!("window detached");
         drop(tx);
         writer.abort();
+    }
+}
+
+/// The core's side of the handshake (see [`ipc`](crate::ipc)): returns the
+/// hello's `window` flag once the window has proven it knows `secret`, or
+/// why it failed. Sends nothing that would help a party without it.
+async fn handshake(
+    secret: &str,
+    lines: &mut FramedRead<tokio::net::tcp::OwnedReadHalf, LinesCodec>,
+    write: &mut tokio::net::tcp::OwnedWriteHalf,
+) -> Result<bool, String> {
+    let mut next = async || match lines.next().await {
+        Some(Ok(line)) => ipc::decode::<ToCore>(&line).map_err(|e| e.to_string()),
+        Some(Err(e)) => Err(e.to_string()),
+        None => Err("closed".to_owned()),
+    };
+    let (theirs, window) = match next().await? {
+        ToCore::Hello { nonce, window } if ipc::is_nonce(&nonce) => (nonce, window),
+        _ => return Err("no hello with a nonce".to_owned()),
+    };
+    let ours = ipc::new_nonce();
+    let mut challenge = ipc::encode(&ToView::Challenge {
+        proof: ipc::proof(secret, Role::Core, &theirs, &ours),
+        nonce: ours.clone(),
+    });
+    challenge.push('\n');
+    write
+        .write_all(challenge.as_bytes())
+        .await
+        .map_err(|e| e.to_string())?;
+    match next().await? {
+        ToCore::Proof { proof } if ipc::verify(secret, Role::Window, &ours, &theirs, &proof) => {
+            Ok(window)
+        }
+        _ => Err("no valid proof of the secret".to_owned()),
     }
 }
 
@@ -238,25 +283,5 @@ pub async fn dispatch(core: &Arc<Core>, request: Request) -> Result<Value, Strin
             core.connect().await.map_err(|e| e.to_string())?;
             Ok(Value::Null)
         }
-    }
-}
-
-/// Compares secrets in constant time (`subtle`); a length difference is
-/// no secret.
-fn same(a: &str, b: &str) -> bool {
-    use subtle::ConstantTimeEq as _;
-    a.as_bytes().ct_eq(b.as_bytes()).into()
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn secrets_compare_whole() {
-        assert!(same("abc", "abc"));
-        assert!(!same("abc", "abd"));
-        assert!(!same("abc", "ab"));
-        assert!(!same("", "a"));
     }
 }

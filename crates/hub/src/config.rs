@@ -22,6 +22,9 @@ pub struct Limits {
     pub text_per_sec: f64,
     /// How many missed notifications one reconnect may replay.
     pub replay_max: usize,
+    /// TCP connections one address (an IPv6 /64) may hold open at once,
+    /// loopback included; 0: no cap (see [`crate::conncap`]).
+    pub max_connections_per_ip: usize,
 }
 
 impl Default for Limits {
@@ -33,6 +36,7 @@ impl Default for Limits {
             text_burst: 60,
             text_per_sec: 30.0,
             replay_max: 1000,
+            max_connections_per_ip: 256,
         }
     }
 }

@@ -70,6 +70,9 @@ pub struct HubState {
     /// The id of the newest notification this node published: wakes the
     /// HTTP subscribers' streams.
     pub published: tokio::sync::watch::Sender<u64>,
+    /// Notifications the store could not keep, sent live only: the HTTP
+    /// subscribers' streams, which otherwise read the store, get them here.
+    pub unstored: tokio::sync::broadcast::Sender<Notification>,
     /// Publishes per scoped token, over Socket.IO and HTTP together.
     pub per_token: KeyedBuckets,
 }
@@ -89,6 +92,7 @@ impl HubState {
             per_token: KeyedBuckets::new(limits.notify_burst, limits.notify_per_sec),
             publish_lock: tokio::sync::Mutex::new(()),
             published: tokio::sync::watch::Sender::new(0),
+            unstored: tokio::sync::broadcast::Sender::new(64),
             limits,
         }
     }
@@ -819,30 +823,52 @@ async fn change_subscription<A: Adapter>(
 
 /// Stores a notification (assigning its id and timestamp) and sends it to
 /// every socket that follows its channel. Returns it as stored.
+///
+/// The store commits before anything is sent, so an `Ok` (the sender's ack)
+/// means the notification is in the history. When the store fails (a full
+/// disk, a read-only database, Redis gone), the notification still goes to
+/// the sockets connected now, without an `id` (it has none to be replayed
+/// or de-duplicated by), and the sender gets an error saying it was not
+/// stored: live delivery must not depend on the disk, and the sender must
+/// not believe a replay would bring it back.
 pub async fn publish<A: Adapter>(
     state: &HubState,
     io: &SocketIo<A>,
     notification: Notification,
 ) -> Result<Notification, String> {
     let _guard = state.publish_lock.lock().await;
-    let stored = state
-        .store
-        .publish(notification, now_ms())
-        .await
-        .map_err(|e| {
-            warn!(error = %e, "storing a notification failed");
-            "the hub could not store the notification".to_owned()
-        })?;
+    let now = now_ms();
+    let stored = match state.store.publish(notification.clone(), now).await {
+        Ok(stored) => stored,
+        Err(e) => {
+            warn!(error = %e, "storing a notification failed; delivering it live only");
+            let mut live = notification;
+            live.id = None;
+            live.timestamp = Some(now);
+            broadcast_notification(io, &live).await;
+            let _ = state.unstored.send(live);
+            return Err(NOT_STORED.to_owned());
+        }
+    };
+    broadcast_notification(io, &stored).await;
+    state.published.send_replace(stored.id.unwrap_or_default());
+    Ok(stored)
+}
+
+/// The sender's error when the store failed (the notification went live).
+const NOT_STORED: &str = "the hub could not store the notification: it was delivered to the \
+     clients connected now, but it is not in the history and will not be replayed";
+
+/// Sends `n` to every socket that follows its channel.
+async fn broadcast_notification<A: Adapter>(io: &SocketIo<A>, n: &Notification) {
     if let Err(e) = io
         .within(vec![
-            room(&stored.channel),
+            room(&n.channel),
             room(pushdesk_hub_model::ALL_CHANNELS),
         ])
-        .emit(events::SEND_NOTIFICATION, &stored)
+        .emit(events::SEND_NOTIFICATION, n)
         .await
     {
         log_broadcast_error(&e, events::SEND_NOTIFICATION);
     }
-    state.published.send_replace(stored.id.unwrap_or_default());
-    Ok(stored)
 }

@@ -23,6 +23,7 @@
 pub mod access;
 pub mod assets;
 pub mod config;
+pub mod conncap;
 pub mod error;
 pub mod handlers;
 pub mod http;

@@ -15,7 +15,6 @@ use axum::http::{HeaderMap, StatusCode, header};
 use axum::middleware::{self, Next};
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
-use axum_server::accept::NoDelayAcceptor;
 use serde_json::json;
 use socketioxide::SocketIo;
 use socketioxide_redis::{RedisAdapter, RedisAdapterCtr};
@@ -25,6 +24,7 @@ use tracing::{info, warn};
 use crate::access::{host_allowed, origin_allowed};
 use crate::assets;
 use crate::config::HubConfig;
+use crate::conncap::CapAcceptor;
 use crate::error::HubError;
 use crate::handlers::{self, HubState};
 use crate::http::{self as api, ApiState, Publisher};
@@ -205,10 +205,13 @@ pub async fn start(config: HubConfig) -> Result<RunningHub, HubError> {
         .local_addr()
         .map_err(|e| HubError::Bind(config.bind, e.to_string()))?;
     let handle = axum_server::Handle::new();
-    // TCP_NODELAY on every connection, as Node's HTTP server sets it: with
-    // Nagle on, a frame written while the socket's previous one is still
-    // unacknowledged waits for that ACK (up to the peer's delayed-ACK
-    // timeout, 40 ms on Linux), which held back some deliveries at random.
+    // TCP_NODELAY on every connection (CapAcceptor sets it), as Node's HTTP
+    // server sets it: with Nagle on, a frame written while the socket's
+    // previous one is still unacknowledged waits for that ACK (up to the
+    // peer's delayed-ACK timeout, 40 ms on Linux), which held back some
+    // deliveries at random. CapAcceptor also caps open connections per
+    // address.
+    let max_per_ip = config.limits.max_connections_per_ip;
     let service = app.into_make_service_with_connect_info::<SocketAddr>();
     let tls = config.tls.is_some();
     let task = match &config.tls {
@@ -221,7 +224,7 @@ pub async fn start(config: HubConfig) -> Result<RunningHub, HubError> {
                 })?;
             let mut server = axum_server::from_tcp_rustls(listener, tls)
                 .map_err(|e| HubError::Bind(addr, e.to_string()))?
-                .map(|tls| tls.acceptor(NoDelayAcceptor::new()))
+                .map(|tls| tls.acceptor(CapAcceptor::new(max_per_ip, true)))
                 .handle(handle.clone());
             limit_http_buffers(&mut server);
             tokio::spawn(async move {
@@ -234,7 +237,7 @@ pub async fn start(config: HubConfig) -> Result<RunningHub, HubError> {
         None => {
             let mut server = axum_server::from_tcp(listener)
                 .map_err(|e| HubError::Bind(addr, e.to_string()))?
-                .acceptor(NoDelayAcceptor::new())
+                .acceptor(CapAcceptor::new(max_per_ip, false))
                 .handle(handle.clone());
             limit_http_buffers(&mut server);
             tokio::spawn(async move {

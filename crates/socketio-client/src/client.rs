@@ -20,14 +20,22 @@ use crate::engine::{self, Engine};
 use crate::engineio::{self, PacketType as EioType};
 use crate::error::Error;
 use crate::payload::Payload;
-use crate::socket::{AckHandle, AckSender, Event, Events, Socket, SocketEvent, SocketShared};
+use crate::socket::{
+    AckHandle, AckSender, Event, Events, Queued, Socket, SocketEvent, SocketShared,
+};
 use crate::socketio::{Decoder, Packet, PacketType};
 use crate::state::{ConnectionState, DisconnectReason};
 use crate::transport::Transport;
 
 /// Events received for a namespace before its CONNECT ack are held (and
-/// delivered right after it) up to this many.
+/// delivered right after it) up to this many, and up to the queue's bytes
+/// ([`crate::ClientBuilder::max_queued_bytes`]); a server that sends more
+/// ends the session.
 const EARLY_EVENT_LIMIT: usize = 10_000;
+
+/// What an event costs against the queue limit beside its size on the wire:
+/// a rough share of its decoded form's allocations.
+const EVENT_OVERHEAD: usize = 256;
 
 /// What handles ask of the driver.
 #[derive(Debug)]
@@ -49,7 +57,7 @@ pub(crate) enum Command {
     },
     Open {
         nsp: Arc<str>,
-        events: mpsc::UnboundedSender<SocketEvent>,
+        events: mpsc::UnboundedSender<Queued>,
         shared: Arc<SocketShared>,
     },
     Leave {
@@ -116,9 +124,9 @@ impl Client {
             Socket {
                 nsp,
                 cmd: self.cmd.clone(),
-                shared,
+                shared: shared.clone(),
             },
-            Events { rx },
+            Events { rx, shared },
         )
     }
 
@@ -145,7 +153,7 @@ impl Client {
 /// One namespace's state inside the driver.
 struct Ns {
     name: Arc<str>,
-    events: mpsc::UnboundedSender<SocketEvent>,
+    events: mpsc::UnboundedSender<Queued>,
     shared: Arc<SocketShared>,
     /// False once the server or the app ended it: not reconnected.
     active: bool,
@@ -154,23 +162,68 @@ struct Ns {
     buffer: VecDeque<(Packet, Option<AckSender>)>,
     /// Sent emits waiting for their ack.
     acks: HashMap<u64, AckSender>,
-    /// Events that arrived before the CONNECT ack.
-    early: Vec<SocketEvent>,
+    /// Events that arrived before the CONNECT ack, with their cost.
+    early: Vec<Queued>,
+    /// The sum of `early`'s costs.
+    early_bytes: usize,
     pid: Option<String>,
     offset: Option<String>,
 }
 
 impl Ns {
-    fn deliver(&mut self, event: SocketEvent) {
+    /// Queues a server event costing `cost` bytes for the application, or
+    /// says which limit it would pass (`limit`: the queue's bytes).
+    fn deliver(&mut self, event: SocketEvent, cost: usize, limit: usize) -> Result<(), String> {
         if self.connected {
-            let _ = self.events.send(event);
-        } else if self.early.len() < EARLY_EVENT_LIMIT {
-            self.early.push(event);
+            if self.events.is_closed() {
+                // Nobody takes this namespace's events any more.
+                return Ok(());
+            }
+            let queued = self.shared.queued.load(Ordering::Acquire);
+            if queued.saturating_add(cost) > limit {
+                return Err(format!(
+                    "the application has not taken {queued} bytes of events on namespace {} \
+                     and more came: over the limit of {limit} bytes (max_queued_bytes)",
+                    self.name
+                ));
+            }
+            self.queue(event, cost);
         } else {
-            warn!(
-                "dropping an event that arrived before the namespace connected: too many waiting"
-            );
+            if self.early.len() >= EARLY_EVENT_LIMIT
+                || self.early_bytes.saturating_add(cost) > limit
+            {
+                return Err(format!(
+                    "the server sent more than {} events or {limit} bytes on namespace {} \
+                     before answering its CONNECT (max_queued_bytes)",
+                    EARLY_EVENT_LIMIT, self.name
+                ));
+            }
+            self.early_bytes += cost;
+            self.early.push((event, cost));
         }
+        Ok(())
+    }
+
+    /// Sends a state change (never refused, costs nothing).
+    fn notify(&self, event: SocketEvent) {
+        let _ = self.events.send((event, 0));
+    }
+
+    /// Sends an event to [`Events`], counting it until it is taken (added
+    /// first: the application may take it at once).
+    fn queue(&self, event: SocketEvent, cost: usize) {
+        self.shared.queued.fetch_add(cost, Ordering::AcqRel);
+        if self.events.send((event, cost)).is_err() {
+            self.shared.queued.fetch_sub(cost, Ordering::AcqRel);
+        }
+    }
+
+    /// Hands the events held before the CONNECT ack to the application.
+    fn flush_early(&mut self) {
+        for (event, cost) in std::mem::take(&mut self.early) {
+            self.queue(event, cost);
+        }
+        self.early_bytes = 0;
     }
 
     /// The namespace's session ended: acks in flight can no longer arrive.
@@ -178,13 +231,11 @@ impl Ns {
         for (_, tx) in self.acks.drain() {
             let _ = tx.send(Err(Error::AckLost));
         }
-        for event in self.early.drain(..) {
-            let _ = self.events.send(event);
-        }
+        self.flush_early();
         if self.connected {
             self.connected = false;
             self.shared.connected.store(false, Ordering::Release);
-            let _ = self.events.send(SocketEvent::Disconnected(reason.clone()));
+            self.notify(SocketEvent::Disconnected(reason.clone()));
         }
     }
 
@@ -357,7 +408,7 @@ impl Driver {
 
         let deadline = tokio::time::sleep(handshake.heartbeat_deadline());
         tokio::pin!(deadline);
-        let mut decoder = Decoder::new();
+        let mut decoder = Decoder::with_attachment_limit(self.cfg.max_message);
         let end = loop {
             tokio::select! {
                 packet = transport.rx.recv() => {
@@ -469,8 +520,14 @@ impl Driver {
             engineio::Packet::Text(_, _) => return None,
         };
         match decoded {
-            Ok(Some(packet)) => self.on_packet(packet, transport),
+            Ok(Some(packet)) => self.on_packet(packet, decoder.last_size(), transport),
             Ok(None) => None,
+            Err(e @ crate::error::DecodeError::AttachmentsTooLarge(_)) => {
+                warn!(error = %e, "the server sent more binary data than allowed; dropping the connection");
+                Some(End::Reconnect(DisconnectReason::TransportError(format!(
+                    "protocol: {e} (max_message_size)"
+                ))))
+            }
             Err(e) => {
                 warn!(error = %e, "dropping a malformed packet from the server");
                 None
@@ -478,7 +535,9 @@ impl Driver {
         }
     }
 
-    fn on_packet(&mut self, packet: Packet, transport: &Transport) -> Option<End> {
+    /// Handles a whole packet that was `size` bytes on the wire.
+    fn on_packet(&mut self, packet: Packet, size: usize, transport: &Transport) -> Option<End> {
+        let queue_limit = self.cfg.max_queued;
         let session = self.session;
         let cmd_tx = self.cmd_tx.clone();
         let Some(ns) = self.namespaces.get_mut(packet.nsp.as_ref()) else {
@@ -502,10 +561,8 @@ impl Driver {
                 ns.pid = pid;
                 ns.connected = true;
                 ns.shared.connected.store(true, Ordering::Release);
-                let _ = ns.events.send(SocketEvent::Connected { sid, recovered });
-                for event in ns.early.drain(..) {
-                    let _ = ns.events.send(event);
-                }
+                ns.notify(SocketEvent::Connected { sid, recovered });
+                ns.flush_early();
                 while let Some((packet, ack)) = ns.buffer.pop_front() {
                     ns.shared.buffered.fetch_sub(1, Ordering::AcqRel);
                     send_emit(transport, ns, packet, ack);
@@ -520,7 +577,7 @@ impl Driver {
                 ns.active = false;
                 let data = packet.data.unwrap_or(Value::Null);
                 warn!(nsp = %nsp, error = %data, "namespace refused");
-                let _ = ns.events.send(SocketEvent::ConnectError(data));
+                ns.notify(SocketEvent::ConnectError(data));
                 ns.lose_session(&DisconnectReason::ConnectError);
                 return self.stop_if_idle(DisconnectReason::ConnectError);
             }
@@ -550,11 +607,17 @@ impl Driver {
                     }),
                     _ => None,
                 };
-                ns.deliver(SocketEvent::Event(Event {
+                let event = SocketEvent::Event(Event {
                     name,
                     payload: Payload::with_binary(args, packet.attachments),
                     ack,
-                }));
+                });
+                if let Err(why) =
+                    ns.deliver(event, size.saturating_add(EVENT_OVERHEAD), queue_limit)
+                {
+                    warn!(nsp = %nsp, "{why}; dropping the connection");
+                    return Some(End::Reconnect(DisconnectReason::TransportError(why)));
+                }
             }
             PacketType::Ack | PacketType::BinaryAck => {
                 let id = packet.id?;
@@ -652,6 +715,7 @@ impl Driver {
                     buffer: VecDeque::new(),
                     acks: HashMap::new(),
                     early: Vec::new(),
+                    early_bytes: 0,
                     pid: reopened.and_then(|n| n.pid),
                     offset: None,
                 };

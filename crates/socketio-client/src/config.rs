@@ -44,6 +44,7 @@ pub struct Config {
     pub(crate) connect_timeout: Duration,
     pub(crate) send_buffer: usize,
     pub(crate) max_message: usize,
+    pub(crate) max_queued: usize,
 }
 
 impl fmt::Debug for Config {
@@ -98,6 +99,7 @@ pub struct ClientBuilder {
     connect_timeout: Duration,
     send_buffer: usize,
     max_message: usize,
+    max_queued: usize,
 }
 
 impl ClientBuilder {
@@ -117,6 +119,7 @@ impl ClientBuilder {
             connect_timeout: Duration::from_secs(20),
             send_buffer: 1024,
             max_message: 16 * 1024 * 1024,
+            max_queued: 128 * 1024 * 1024,
         }
     }
 
@@ -188,9 +191,26 @@ impl ClientBuilder {
         self
     }
 
-    /// Largest message accepted from the server, in bytes (default 16 MiB).
+    /// Largest message accepted from the server, in bytes (default 16 MiB);
+    /// also the most one packet's binary attachments may total. A server
+    /// that sends more ends the session with
+    /// [`DisconnectReason::TransportError`](crate::DisconnectReason) (and
+    /// the client reconnects).
     pub fn max_message_size(mut self, bytes: usize) -> Self {
         self.max_message = bytes;
+        self
+    }
+
+    /// How much received data one namespace may hold for the application
+    /// (events not yet taken from its [`Events`](crate::Events), and events
+    /// that came before the namespace's CONNECT answer), counted as each
+    /// event's size on the wire plus 256 bytes (default 128 MiB). Beyond it
+    /// the client ends the session with
+    /// [`DisconnectReason::TransportError`](crate::DisconnectReason) saying
+    /// which limit was passed, and reconnects: what is queued stays
+    /// readable, and nothing more is held.
+    pub fn max_queued_bytes(mut self, bytes: usize) -> Self {
+        self.max_queued = bytes;
         self
     }
 
@@ -239,6 +259,7 @@ impl ClientBuilder {
             connect_timeout: self.connect_timeout,
             send_buffer: self.send_buffer,
             max_message: self.max_message.max(1024),
+            max_queued: self.max_queued.max(1024),
         })
     }
 }

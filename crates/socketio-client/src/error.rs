@@ -33,6 +33,9 @@ pub enum DecodeError {
     /// A text frame arrived while a binary packet was still waiting for attachments.
     #[error("text frame while {0} binary attachment(s) are still expected")]
     UnexpectedText(usize),
+    /// One packet's binary attachments total more than the limit (bytes).
+    #[error("binary attachments of one packet over {0} bytes")]
+    AttachmentsTooLarge(usize),
     /// A binary frame arrived while no binary packet was waiting for it.
     #[error("unexpected binary frame")]
     UnexpectedBinary,

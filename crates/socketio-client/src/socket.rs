@@ -91,6 +91,9 @@ pub(crate) struct SocketShared {
     pub buffered: AtomicUsize,
     pub limit: usize,
     pub next_ack: AtomicU64,
+    /// Bytes of events sent to [`Events`] and not taken yet (see
+    /// [`crate::ClientBuilder::max_queued_bytes`]).
+    pub queued: AtomicUsize,
 }
 
 impl SocketShared {
@@ -100,6 +103,7 @@ impl SocketShared {
             buffered: AtomicUsize::new(0),
             limit,
             next_ack: AtomicU64::new(0),
+            queued: AtomicUsize::new(0),
         }
     }
 }
@@ -206,20 +210,29 @@ impl Socket {
     }
 }
 
+/// An event on its way to [`Events`], with what it counts against the
+/// namespace's queue limit.
+pub(crate) type Queued = (SocketEvent, usize);
+
 /// The events of one namespace, in order. Ends (`None`) when the client stops.
 #[derive(Debug)]
 pub struct Events {
-    pub(crate) rx: mpsc::UnboundedReceiver<SocketEvent>,
+    pub(crate) rx: mpsc::UnboundedReceiver<Queued>,
+    pub(crate) shared: Arc<SocketShared>,
 }
 
 impl Events {
     /// The next event; `None` once the client has stopped for good.
     pub async fn next(&mut self) -> Option<SocketEvent> {
-        self.rx.recv().await
+        let (event, cost) = self.rx.recv().await?;
+        self.shared.queued.fetch_sub(cost, Ordering::AcqRel);
+        Some(event)
     }
 
     /// The next event if one is ready, without waiting.
     pub fn try_next(&mut self) -> Option<SocketEvent> {
-        self.rx.try_recv().ok()
+        let (event, cost) = self.rx.try_recv().ok()?;
+        self.shared.queued.fetch_sub(cost, Ordering::AcqRel);
+        Some(event)
     }
 }

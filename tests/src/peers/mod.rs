@@ -1,10 +1,11 @@
 //! The peers: external processes ([`node`], [`flask`], [`flask_text`]) and in-process servers
-//! ([`siox`], [`silent`]), and a notification daemon ([`dunst`]).
+//! ([`siox`], [`silent`], [`hostile`]), and a notification daemon ([`dunst`]).
 
 pub mod desktop;
 pub mod dunst;
 pub mod flask;
 pub mod flask_text;
+pub mod hostile;
 pub mod hub;
 pub mod node;
 pub mod redis;

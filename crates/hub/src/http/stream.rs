@@ -10,7 +10,9 @@
 //!
 //! A stream reads the store after its cursor whenever this node publishes
 //! (and once a second with Redis, for what other nodes publish), so it
-//! never misses or repeats one, whatever else happens.
+//! never misses or repeats one, whatever else happens. A notification this
+//! node could not store (a full disk) is sent live as it is published,
+//! without an `id` (an SSE client keeps resuming after the last stored one).
 
 use std::time::Duration;
 
@@ -201,6 +203,7 @@ async fn run(
         return;
     }
     let mut published = state.hub.published.subscribe();
+    let mut unstored = state.hub.unstored.subscribe();
     let other_nodes = state.hub.store.redis_client().is_some();
     let mut keepalive =
         tokio::time::interval_at(tokio::time::Instant::now() + KEEPALIVE, KEEPALIVE);
@@ -239,6 +242,23 @@ async fn run(
             () = tokio::time::sleep(Duration::from_secs(1)), if other_nodes => {}
             _ = keepalive.tick() => if !send(&control("keepalive", &channels)).await { return },
             () = tx.closed() => return,
+            got = unstored.recv() => match got {
+                Ok(n) => {
+                    if channels.contains(&n.channel) && shown(&n, min_ts, now_ms()) {
+                        let mut m = ntfy::message(&n);
+                        if let Some(fields) = m.as_object_mut() {
+                            fields.remove("id");
+                        }
+                        if !send(&m).await {
+                            return;
+                        }
+                    }
+                }
+                Err(tokio::sync::broadcast::error::RecvError::Lagged(missed)) => {
+                    debug!(missed, "stream: unstored notifications skipped");
+                }
+                Err(tokio::sync::broadcast::error::RecvError::Closed) => return,
+            },
         }
     }
 }

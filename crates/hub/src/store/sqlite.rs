@@ -173,7 +173,13 @@ fn open_blocking(dir: &Path) -> Result<(Connection, PathBuf, String, String), St
     if !mode.eq_ignore_ascii_case("wal") {
         tracing::warn!(path = %path.display(), mode, "SQLite refused WAL mode; using its journal mode");
     }
-    conn.pragma_update(None, "synchronous", "NORMAL")
+    // FULL, not NORMAL: the hub acks a notification once this commit
+    // returns, and the ack promises it is in the history. In WAL mode
+    // NORMAL survives the hub's own crash but a power cut or kernel panic
+    // may roll back the last commits, so acked notifications would vanish
+    // from replay. FULL syncs the WAL at each commit; what it costs per
+    // publish is in the README (Performance).
+    conn.pragma_update(None, "synchronous", "FULL")
         .map_err(open_err)?;
     migrate(&mut conn, &path)?;
     let text: String = conn
