@@ -7,16 +7,11 @@ mod common;
 
 use std::net::SocketAddr;
 use std::path::Path;
-use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use anyhow::{Context as _, bail};
-use pushdesk_desktop_core::core::{Core, Overrides};
-use pushdesk_desktop_core::link::UiStatus;
-use pushdesk_desktop_core::settings::Settings;
+use pushdesk_desktop_core::core::Core;
 use pushdesk_socketio::{ClientBuilder, SocketEvent, json};
-
-use common::NoViews;
 
 const WAIT: Duration = Duration::from_secs(15);
 
@@ -63,26 +58,7 @@ async fn a_wiped_hub_s_new_notifications_are_not_taken_for_replays() -> anyhow::
         let url = hub.url();
 
         let dir = tempfile::tempdir()?;
-        let core: Arc<Core> = Core::open(
-            dir.path().to_owned(),
-            Overrides::default(),
-            Box::new(NoViews),
-            "Pushdesk test",
-        )
-        .await?;
-        core.save_settings(Settings {
-            server: Some(url.clone()),
-            ..Settings::default()
-        })
-        .await
-        .map_err(anyhow::Error::msg)?;
-        let deadline = Instant::now() + WAIT;
-        while core.snapshot(false).status != UiStatus::Connected {
-            if Instant::now() > deadline {
-                bail!("not connected: {:?}", core.snapshot(false).status);
-            }
-            tokio::time::sleep(Duration::from_millis(50)).await;
-        }
+        let core = common::core_on(dir.path(), &url).await?;
         // Seen: ids 1 and 2 of the first hub.
         for title in ["before 1", "before 2"] {
             publish(&url, title).await?;

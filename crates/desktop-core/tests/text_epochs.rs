@@ -9,17 +9,12 @@ mod common;
 
 use std::net::SocketAddr;
 use std::path::Path;
-use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use anyhow::{Context as _, bail};
-use pushdesk_desktop_core::core::{Core, Overrides};
-use pushdesk_desktop_core::link::UiStatus;
-use pushdesk_desktop_core::settings::Settings;
+use pushdesk_desktop_core::core::Core;
 use pushdesk_socketio::{Client, ClientBuilder, Events, Socket, SocketEvent, Value, json};
 use pushdesk_text::CutPolicy;
-
-use common::NoViews;
 
 const WAIT: Duration = Duration::from_secs(15);
 
@@ -115,26 +110,7 @@ async fn an_edit_made_offline_across_a_cut_is_merged() -> anyhow::Result<()> {
         let hub = start_hub(([127, 0, 0, 1], 0).into(), data.path()).await?;
         let (addr, url) = (hub.local_addr(), hub.url());
         let dir = tempfile::tempdir()?;
-        let core: Arc<Core> = Core::open(
-            dir.path().to_owned(),
-            Overrides::default(),
-            Box::new(NoViews),
-            "Pushdesk test",
-        )
-        .await?;
-        core.save_settings(Settings {
-            server: Some(url.clone()),
-            ..Settings::default()
-        })
-        .await
-        .map_err(anyhow::Error::msg)?;
-        let deadline = Instant::now() + WAIT;
-        while core.snapshot(false).status != UiStatus::Connected {
-            if Instant::now() > deadline {
-                bail!("not connected: {:?}", core.snapshot(false).status);
-            }
-            tokio::time::sleep(Duration::from_millis(50)).await;
-        }
+        let core = common::core_on(dir.path(), &url).await?;
         core.send_text("shared text".into(), Some(String::new()))
             .await;
         let (mut seed, welcome) = Seed::connect(&url).await?;
