@@ -262,39 +262,25 @@ impl HubLink {
 
     /// Sends a `text_sync` message and waits for the ack; `Offline` when not connected.
     pub async fn text_sync(&self, message: Vec<u8>) -> SendResult {
-        if !self.socket.is_connected() {
-            return SendResult::Offline;
-        }
-        let payload = Payload::with_binary(vec![placeholder(0)], vec![Bytes::from(message)]);
-        match self
-            .socket
-            .emit_with_ack(events::TEXT_SYNC, payload, ACK_TIMEOUT)
-            .await
-        {
-            Ok(reply) => SendResult::from_ack(&reply.args),
-            Err(pushdesk_socketio::Error::AckTimeout(_)) => SendResult::Unacknowledged,
-            Err(e) => {
-                debug!(error = %e, "text_sync failed");
-                SendResult::Offline
-            }
-        }
+        self.binary_request(events::TEXT_SYNC, message).await
     }
 
     /// Sends a `text_rebase` message and waits for the ack; `Offline` when not connected.
     pub async fn text_rebase(&self, message: Vec<u8>) -> SendResult {
+        self.binary_request(events::TEXT_REBASE, message).await
+    }
+
+    /// Emits `event` with one binary argument and waits for the ack.
+    async fn binary_request(&self, event: &str, message: Vec<u8>) -> SendResult {
         if !self.socket.is_connected() {
             return SendResult::Offline;
         }
         let payload = Payload::with_binary(vec![placeholder(0)], vec![Bytes::from(message)]);
-        match self
-            .socket
-            .emit_with_ack(events::TEXT_REBASE, payload, ACK_TIMEOUT)
-            .await
-        {
+        match self.socket.emit_with_ack(event, payload, ACK_TIMEOUT).await {
             Ok(reply) => SendResult::from_ack(&reply.args),
             Err(pushdesk_socketio::Error::AckTimeout(_)) => SendResult::Unacknowledged,
             Err(e) => {
-                debug!(error = %e, "text_rebase failed");
+                debug!(error = %e, event, "not sent");
                 SendResult::Offline
             }
         }
