@@ -4,6 +4,7 @@ each `count_update` and `send_notification` as one JSON line, and exits
 after COUNT notifications. Usage: seed_client.py URL COUNT"""
 import json
 import sys
+import threading
 
 import socketio
 
@@ -12,8 +13,16 @@ sio = socketio.Client(reconnection=False)
 seen = []
 
 
+# python-socketio runs handlers on threads of their own: print() writes the
+# text and the newline separately, so two events could share a line.
+out = threading.Lock()
+
+
 def emit_line(event, data):
-    print(json.dumps({"event": event, "data": data}, ensure_ascii=False), flush=True)
+    line = json.dumps({"event": event, "data": data}, ensure_ascii=False) + "\n"
+    with out:
+        sys.stdout.write(line)
+        sys.stdout.flush()
 
 
 @sio.on("count_update")

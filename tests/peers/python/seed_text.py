@@ -6,6 +6,7 @@ whole text, as the seed's page does. Exits when stdin closes.
 Usage: seed_text.py URL"""
 import json
 import sys
+import threading
 
 import socketio
 
@@ -13,9 +14,17 @@ url = sys.argv[1]
 sio = socketio.Client(reconnection=False)
 
 
+# Handlers may run on threads of their own, and print() writes the text and
+# the newline separately: one write per line, one at a time.
+out = threading.Lock()
+
+
 @sio.on("text_update")
 def on_text(data):
-    print(json.dumps({"text": data.get("text")}, ensure_ascii=False), flush=True)
+    line = json.dumps({"text": data.get("text")}, ensure_ascii=False) + "\n"
+    with out:
+        sys.stdout.write(line)
+        sys.stdout.flush()
 
 
 sio.connect(url, transports=["websocket"], wait_timeout=10)
