@@ -8,7 +8,7 @@ import * as Y from "yjs";
 
 import type { SendResult } from "../src/core/ack.js";
 import type { Selection } from "../src/core/caret.js";
-import { CrdtText, MAX_TEXT_BYTES, TEXT_NAME, spliceBetween, utf8Length, type TextField } from "../src/core/crdt-text.js";
+import { CrdtText, carrySplice, MAX_TEXT_BYTES, TEXT_NAME, spliceBetween, utf8Length, type TextField } from "../src/core/crdt-text.js";
 
 // ---------------------------------------------------------------------------
 // A textarea stand-in, a hub that speaks what the Rust hub speaks (step 1 →
@@ -614,48 +614,159 @@ function resetMessage(epoch: number, base: Uint8Array | null, doc: Uint8Array): 
   return encoding.toUint8Array(e);
 }
 
-test("a reset moves to the new document and sends the unsent edit in a rebase, kept until acked", () => {
+/** A `text_rebase`'s parts. */
+function readRebase(message: Uint8Array): { from: number; to: number; update: Uint8Array } {
+  const d = decoding.createDecoder(message);
+  return { from: decoding.readVarUint(d), to: decoding.readVarUint(d), update: decoding.readVarUint8Array(d) };
+}
+
+/** The text of `doc` with `update` applied (a copy). */
+function withUpdate(doc: Y.Doc, update: Uint8Array): string {
+  const merged = new Y.Doc();
+  Y.applyUpdate(merged, Y.encodeStateAsUpdate(doc));
+  Y.applyUpdate(merged, update);
+  return merged.getText(TEXT_NAME).toString();
+}
+
+/** A page on a hub that cuts its document: the old one ("hello world"), the new one's start, and what was sent. */
+function cutSetup() {
   const field = new Field();
   const rebases: { message: Uint8Array; ack: (r: SendResult) => void }[] = [];
+  const synced: Uint8Array[] = [];
   const epochs: number[] = [];
   const crdt = new CrdtText(field, {
-    send: () => new Promise<SendResult>(() => undefined), // the hub never answers these
+    send: (message) => {
+      synced.push(message);
+      return new Promise<SendResult>(() => undefined); // the hub never answers these
+    },
     sendRebase: (message) => new Promise((ack) => rebases.push({ message, ack })),
     onEpoch: (epoch) => epochs.push(epoch),
   });
   crdt.welcomed(0);
   crdt.connect();
-  // The hub's document, as both have it.
   const hubOld = new Y.Doc();
   hubOld.getText(TEXT_NAME).insert(0, "hello world");
   crdt.receive(frame((e) => syncProtocol.writeUpdate(e, Y.encodeStateAsUpdate(hubOld))));
+  const hubNew = new Y.Doc();
+  hubNew.clientID = 77;
+  hubNew.getText(TEXT_NAME).insert(0, "hello world");
+  return { field, rebases, synced, epochs, crdt, hubOld, hubNew };
+}
+
+/** The hub's new document did `edit`: the page is sent the update. */
+function hubEdits(crdt: CrdtText, hubNew: Y.Doc, edit: (t: Y.Text) => void): void {
+  const before = Y.encodeStateVector(hubNew);
+  edit(hubNew.getText(TEXT_NAME));
+  const update = Y.encodeStateAsUpdate(hubNew, before);
+  crdt.receive(frame((e) => syncProtocol.writeUpdate(e, update)));
+}
+
+test("a reset keeps the old document shown until the hub has all of ours; typing meanwhile is carried onto the new one", () => {
+  const { field, rebases, synced, epochs, crdt, hubOld, hubNew } = cutSetup();
   assert.equal(field.value, "hello world");
   // Typed, not yet sent when the cut comes; the caret after "big ".
   field.value = "hello big world";
   field.selection = { start: 10, end: 10 };
-  const fresh = new Y.Doc();
-  fresh.clientID = 77;
-  fresh.getText(TEXT_NAME).insert(0, "hello world");
-  crdt.reset(resetMessage(77, Y.encodeStateVector(hubOld), Y.encodeStateAsUpdate(fresh)));
+  crdt.reset(resetMessage(77, Y.encodeStateVector(hubOld), Y.encodeStateAsUpdate(hubNew)));
   assert.equal(crdt.epoch, 77);
   assert.deepEqual(epochs, [0, 77]);
-  // The new document shows; the caret stays in its word.
-  assert.equal(field.value, "hello world");
+  // The field keeps what was typed: the new document lacks it until the hub rebases it.
+  assert.equal(field.value, "hello big world");
   assert.equal(rebases.length, 1);
-  const rebase = rebases[0]!;
-  const d = decoding.createDecoder(rebase.message);
-  assert.equal(decoding.readVarUint(d), 0);
-  assert.equal(decoding.readVarUint(d), 77);
-  const merged = new Y.Doc();
-  Y.applyUpdate(merged, Y.encodeStateAsUpdate(hubOld));
-  Y.applyUpdate(merged, decoding.readVarUint8Array(d));
-  assert.equal(merged.getText(TEXT_NAME).toString(), "hello big world");
-  // Unacked: sent again on the next connect; acked: forgotten.
+  const first = readRebase(rebases[0]!.message);
+  assert.deepEqual([first.from, first.to], [0, 77]);
+  assert.equal(withUpdate(hubOld, first.update), "hello big world");
+  // The hub rebases it and sends the result (before the ack): taken, unseen.
+  hubEdits(crdt, hubNew, (t) => t.insert(6, "big "));
+  assert.equal(field.value, "hello big world");
+  // Typing goes on in the old document, the caret where the user put it; nothing is sent as text_sync.
+  const sentBefore = synced.length;
+  field.value = "hello big xworld";
+  field.selection = { start: 11, end: 11 };
+  crdt.input();
+  assert.equal(synced.length, sentBefore);
+  // Someone else's edit in the new epoch, before the ack: unseen still.
+  hubEdits(crdt, hubNew, (t) => t.insert(0, ">> "));
+  assert.equal(field.value, "hello big xworld");
+  // The ack: the new document shows, with what was typed since done again
+  // on it (sent as an update of the new epoch), the caret after the x.
+  rebases[0]!.ack({ status: "accepted" });
+  return settle().then(() => {
+    assert.equal(rebases.length, 1, "no second rebase: the switch ends after one round trip");
+    assert.equal(field.value, ">> hello big xworld");
+    assert.deepEqual(field.selection, { start: 14, end: 14 });
+    assert.equal(crdt.text, ">> hello big xworld");
+    assert.equal(synced.length, sentBefore + 1);
+    const d = decoding.createDecoder(synced.at(-1)!);
+    assert.equal(decoding.readVarUint(d), 0);
+    assert.equal(decoding.readVarUint(d), syncProtocol.messageYjsUpdate);
+    Y.applyUpdate(hubNew, decoding.readVarUint8Array(d));
+    assert.equal(hubNew.getText(TEXT_NAME).toString(), ">> hello big xworld");
+    // Typing now is an update of the new document.
+    field.value = ">> hello big xyworld";
+    field.selection = { start: 15, end: 15 };
+    crdt.input();
+    assert.equal(synced.length, sentBefore + 2);
+  });
+});
+
+test("a rebase not acked is sent again on the next connect, with what was typed offline", async () => {
+  const { field, rebases, crdt, hubOld, hubNew } = cutSetup();
+  field.value = "hello big world";
+  field.selection = { start: 10, end: 10 };
+  crdt.reset(resetMessage(77, Y.encodeStateVector(hubOld), Y.encodeStateAsUpdate(hubNew)));
   crdt.disconnect();
+  rebases[0]!.ack({ status: "offline" });
+  await settle();
+  field.value = "hello big big world";
+  field.selection = { start: 14, end: 14 };
+  crdt.input();
   crdt.connect();
   assert.equal(rebases.length, 2);
-  assert.deepEqual(rebases[1]!.message, rebase.message);
+  assert.equal(withUpdate(hubOld, readRebase(rebases[1]!.message).update), "hello big big world");
+  hubEdits(crdt, hubNew, (t) => t.insert(6, "big big "));
   rebases[1]!.ack({ status: "accepted" });
+  await settle();
+  assert.equal(field.value, "hello big big world");
+  assert.equal(crdt.text, "hello big big world");
+});
+
+test("a rebase acked mid-composition: the switch waits for the composition's end, whose text is carried over", async () => {
+  const { field, rebases, synced, crdt, hubOld, hubNew } = cutSetup();
+  field.value = "hello world!";
+  field.selection = { start: 12, end: 12 };
+  crdt.reset(resetMessage(77, Y.encodeStateVector(hubOld), Y.encodeStateAsUpdate(hubNew)));
+  hubEdits(crdt, hubNew, (t) => t.insert(11, "!"));
+  crdt.compositionStart();
+  field.value = "hello world!にほ";
+  field.selection = { start: 14, end: 14 };
+  rebases[0]!.ack({ status: "accepted" });
+  await settle();
+  const sentBefore = synced.length;
+  assert.equal(field.value, "hello world!にほ");
+  assert.equal(crdt.text, "hello world!", "nothing taken mid-composition");
+  crdt.compositionEnd();
+  assert.equal(crdt.text, "hello world!にほ");
+  assert.deepEqual(field.selection, { start: 14, end: 14 });
+  assert.equal(synced.length, sentBefore + 1);
+  const d = decoding.createDecoder(synced.at(-1)!);
+  decoding.readVarUint(d);
+  decoding.readVarUint(d);
+  Y.applyUpdate(hubNew, decoding.readVarUint8Array(d));
+  assert.equal(hubNew.getText(TEXT_NAME).toString(), "hello world!にほ");
+});
+
+test("carrySplice: our change made again on their text", () => {
+  // Theirs before ours, after ours, none, and overlapping.
+  assert.deepEqual(carrySplice("abc def", "abc dXef", ">abc def"), { index: 6, remove: 0, insert: "X" });
+  assert.deepEqual(carrySplice("abc def", "aXbc def", "abc def<"), { index: 1, remove: 0, insert: "X" });
+  assert.deepEqual(carrySplice("abc def", "abc de", "abc def"), { index: 6, remove: 1, insert: "" });
+  assert.equal(carrySplice("abc", "abc", "xyz"), null);
+  // Both changed "def": ours goes in, none of theirs is removed.
+  const s = carrySplice("abc def", "abc dYf", "abc dZZf");
+  assert.ok(s);
+  const after = "abc dZZf".slice(0, s.index) + s.insert + "abc dZZf".slice(s.index + s.remove);
+  assert.ok(after.includes("Y") && after.includes("ZZ"), after);
 });
 
 test("a reset during an IME composition waits for its end", () => {

@@ -5,7 +5,7 @@
 //! commands. Closing the window changes nothing here.
 
 use std::path::PathBuf;
-use std::sync::{Arc, Mutex};
+use std::sync::{Arc, Mutex, Weak};
 use std::time::{SystemTime, UNIX_EPOCH};
 
 use pushdesk_hub_model::{Notification, NotificationClicked, NotificationClosed, events};
@@ -134,6 +134,8 @@ pub struct Core {
     live: Mutex<Live>,
     link: Mutex<Option<Arc<HubLink>>>,
     text: Arc<Mutex<TextState>>,
+    /// This core, for the tasks it spawns that call back into it.
+    me: Weak<Core>,
     embedded: tokio::sync::Mutex<Option<pushdesk_hub::RunningHub>>,
     /// The embedded hub's one token, random per run and known only to this
     /// process: without it another local user, or a web page reaching
@@ -188,7 +190,8 @@ impl Core {
             .chain(history_warning)
             .chain(alerts_warning)
             .collect();
-        let core = Arc::new(Self {
+        let core = Arc::new_cyclic(|me| Self {
+            me: me.clone(),
             data_dir,
             settings_file,
             settings: Mutex::new(settings),
@@ -685,9 +688,10 @@ impl Core {
 }
 
 /// Sends a `text_rebase` (the replica's edits of an older epoch) and, once
-/// the hub has taken or refused it for good, forgets it; otherwise it is
-/// kept and sent again on the next connect.
-fn send_rebase(text: Arc<Mutex<TextState>>, link: Arc<HubLink>, message: Vec<u8>) {
+/// the hub has taken or refused it for good, forgets it (ending the switch
+/// to the new document that waits for it); otherwise it is kept and sent
+/// again on the next connect.
+fn send_rebase(core: Weak<Core>, link: Arc<HubLink>, message: Vec<u8>) {
     tokio::spawn(async move {
         match link.text_rebase(message.clone()).await {
             SendResult::Accepted { .. } => {}
@@ -696,7 +700,15 @@ fn send_rebase(text: Arc<Mutex<TextState>>, link: Arc<HubLink>, message: Vec<u8>
             }
             SendResult::Unacknowledged | SendResult::Offline => return,
         }
-        lock(&text).local.rebase_done(&message);
+        let Some(core) = core.upgrade() else { return };
+        let ended = lock(&core.text).local.rebase_done(&message);
+        if let Some(ended) = ended {
+            core.text_changed(Some(ended.text));
+            if let Some(update) = ended.message {
+                // Unacknowledged: the document holds it, the next sync brings it.
+                link.send_text_sync(update);
+            }
+        }
     });
 }
 
@@ -772,10 +784,11 @@ impl LinkSink for Core {
     fn text_reset(&self, message: Bytes) {
         let outcome = lock(&self.text).local.from_reset(&message);
         match outcome {
-            Ok((rebase, text)) => {
-                self.text_changed(Some(text));
+            Ok(taken) => {
+                // Saved either way: the epoch moved.
+                self.text_changed(taken.show);
                 if let Some(link) = self.current_link() {
-                    send_rebase(self.text.clone(), link, rebase);
+                    send_rebase(self.me.clone(), link, taken.rebase);
                 }
             }
             Err(e) => warn!(error = %e, "a text_reset from the hub was refused"),
@@ -808,7 +821,7 @@ impl LinkSink for Core {
         };
         if let Some(link) = self.current_link() {
             for rebase in rebases {
-                send_rebase(self.text.clone(), link.clone(), rebase);
+                send_rebase(self.me.clone(), link.clone(), rebase);
             }
             if let Some(step1) = step1 {
                 link.send_text_sync(step1);

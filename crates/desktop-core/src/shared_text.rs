@@ -16,12 +16,21 @@
 //! until the hub acknowledges it (sent again on every connect, and saved
 //! with the document, so neither a dropped connection nor a restart loses
 //! them; the hub takes the same rebase twice as once).
+//!
+//! Until the hub has acknowledged that rebase (it sends the rebased edit
+//! first), the window keeps its old document: its writes merge into it,
+//! and the new document takes the hub's updates unseen. On the ack the new
+//! document, which by then holds all the rebase carried, is shown, and what
+//! the window wrote meanwhile is made again on it ([`Splice::carry`]), so a
+//! keystroke never lands on a text that lacks the window's own last ones.
+//! A window write based on a text the core no longer knows (one from
+//! before the switch, still on its way) is carried the same way.
 
 use std::time::{Duration, Instant};
 
 use pushdesk_hub_model::limits;
 use pushdesk_text::{
-    Epoch, FIRST_EPOCH, Reset, Shadow, SharedText, SyncMessage, TextError, answer,
+    Epoch, FIRST_EPOCH, Rebase, Reset, Shadow, SharedText, Splice, SyncMessage, TextError, answer,
 };
 use yrs::encoding::read::{Cursor, Read};
 use yrs::encoding::write::Write;
@@ -43,6 +52,45 @@ pub struct LocalText {
     epoch: Option<Epoch>,
     /// `text_rebase` messages sent and not yet acknowledged.
     rebases: Vec<Vec<u8>>,
+    /// Moving to a new epoch's document (see the module documentation).
+    switch: Option<Switch>,
+}
+
+/// A move to a new epoch's document, under way until its rebase is acked.
+#[derive(Debug)]
+struct Switch {
+    /// The new epoch's document: the hub's updates go here, unseen.
+    next: SharedText,
+    /// The epoch of the old document (`doc`), and the state vector the
+    /// hub's cut had of it.
+    from: Epoch,
+    base: Vec<u8>,
+    /// The rebase that carries all of `doc` the hub lacks, as last sent.
+    sent: Vec<u8>,
+    /// `doc`'s text when `sent` was made.
+    sent_text: String,
+    /// The window wrote since `sent` was made.
+    dirty: bool,
+}
+
+/// What taking a `text_reset` did.
+#[derive(Debug, PartialEq, Eq)]
+pub struct ResetTaken {
+    /// The `text_rebase` to send (kept until [`LocalText::rebase_done`]).
+    pub rebase: Vec<u8>,
+    /// The text to show the window now (`None`: it keeps its text until
+    /// the rebase is acknowledged).
+    pub show: Option<String>,
+}
+
+/// A move to a new epoch's document ended ([`LocalText::rebase_done`]).
+#[derive(Debug, PartialEq, Eq)]
+pub struct SwitchEnded {
+    /// The text to show the window.
+    pub text: String,
+    /// A `text_sync` update to send: what the window wrote during the
+    /// rebase's round trip, made again on the new document.
+    pub message: Option<Vec<u8>>,
 }
 
 /// What a window's write did.
@@ -76,11 +124,27 @@ impl LocalText {
             view,
             epoch,
             rebases,
+            switch: None,
         }
     }
 
     /// What to save: the epoch, the document and the unacknowledged rebases.
     pub fn saved(&self) -> Vec<u8> {
+        // Mid-switch: the new document, and the old one's edits in a rebase
+        // (made again if the window wrote since the last one).
+        let mut rebases = self.rebases.clone();
+        let doc = match &self.switch {
+            Some(switch) => {
+                if switch.dirty
+                    && let Ok(fresh) = self.switch_rebase(switch)
+                {
+                    rebases.retain(|r| r != &switch.sent);
+                    rebases.push(fresh);
+                }
+                &switch.next
+            }
+            None => &self.doc,
+        };
         let mut out = SAVED.to_vec();
         match self.epoch {
             Some(epoch) => {
@@ -89,12 +153,22 @@ impl LocalText {
             }
             None => out.write_var(0u32),
         }
-        out.write_buf(self.doc.snapshot());
-        out.write_var(self.rebases.len());
-        for rebase in &self.rebases {
+        out.write_buf(doc.snapshot());
+        out.write_var(rebases.len());
+        for rebase in &rebases {
             out.write_buf(rebase);
         }
         out
+    }
+
+    /// A rebase with all of the old document the hub lacks, now.
+    fn switch_rebase(&self, switch: &Switch) -> Result<Vec<u8>, TextError> {
+        Ok(Rebase {
+            from: switch.from,
+            to: self.epoch.unwrap_or(FIRST_EPOCH),
+            update: self.doc.diff(&switch.base)?,
+        }
+        .encode())
     }
 
     /// The epoch of this replica's document, to name in `auth.text_epoch`.
@@ -111,31 +185,98 @@ impl LocalText {
     }
 
     /// The `text_rebase` messages to send (again) on connecting, oldest
-    /// first, before the step 1.
-    pub fn rebases(&self) -> Vec<Vec<u8>> {
+    /// first, before the step 1. Mid-switch, what the window wrote since
+    /// the last rebase goes in a new one (offline typing merges exactly).
+    pub fn rebases(&mut self) -> Vec<Vec<u8>> {
+        if let Some(switch) = &self.switch
+            && switch.dirty
+            && let Ok(fresh) = self.switch_rebase(switch)
+        {
+            let text = self.doc.text();
+            if let Some(switch) = &mut self.switch {
+                self.rebases.retain(|r| r != &switch.sent);
+                self.rebases.push(fresh.clone());
+                switch.sent = fresh;
+                switch.sent_text = text;
+                switch.dirty = false;
+            }
+        }
         self.rebases.clone()
     }
 
-    /// The hub acknowledged (or refused for good) this `text_rebase`.
-    pub fn rebase_done(&mut self, message: &[u8]) {
+    /// The hub acknowledged (or refused for good) this `text_rebase`. When
+    /// it was the one a switch waits for, the switch ends: the new
+    /// document, which holds all it carried, replaces the old one.
+    pub fn rebase_done(&mut self, message: &[u8]) -> Option<SwitchEnded> {
         self.rebases.retain(|r| r != message);
+        if self.switch.as_ref()?.sent != message {
+            return None;
+        }
+        let switch = self.switch.take()?;
+        let ours = self.doc.text();
+        let mut next = switch.next;
+        let mut update = Vec::new();
+        if switch.dirty
+            && let Some(carried) = Splice::carry(&switch.sent_text, &ours, &next.text())
+        {
+            update = next.splice(&carried);
+        }
+        self.doc = next;
+        self.view = Shadow::with_settle(&self.doc, VIEW_SETTLE);
+        let message = if update.is_empty() {
+            None
+        } else {
+            SyncMessage::Update(update).encode().ok()
+        };
+        Some(SwitchEnded {
+            text: self.doc.text(),
+            message,
+        })
     }
 
-    /// Takes a `text_reset`: the document becomes the hub's new one; returns
-    /// the `text_rebase` to send (also kept until [`LocalText::rebase_done`])
-    /// and the text now.
-    pub fn from_reset(&mut self, message: &[u8]) -> Result<(Vec<u8>, String), TextError> {
+    /// Takes a `text_reset`. When the hub can merge this replica's edits,
+    /// a switch starts (see the module documentation); otherwise the
+    /// document becomes the hub's new one at once.
+    pub fn from_reset(&mut self, message: &[u8]) -> Result<ResetTaken, TextError> {
         let reset = Reset::decode(message)?;
-        let (doc, rebase) = reset.take(&self.doc, self.epoch.unwrap_or(FIRST_EPOCH))?;
-        if reset.base.is_none() && self.doc.text() != doc.text() {
+        let from = self.epoch.unwrap_or(FIRST_EPOCH);
+        if let Some(switch) = &mut self.switch {
+            if reset.base.is_some() {
+                // Cut again mid-switch: the new document (the hub's updates
+                // only) moves on too; the old one's rebase goes on.
+                let (next, rebase) = reset.take(&switch.next, from)?;
+                switch.next = next;
+                self.epoch = Some(reset.epoch);
+                let rebase = rebase.encode();
+                self.rebases.push(rebase.clone());
+                return Ok(ResetTaken { rebase, show: None });
+            }
+            self.switch = None;
+        }
+        let (doc, rebase) = reset.take(&self.doc, from)?;
+        let rebase = rebase.encode();
+        self.rebases.push(rebase.clone());
+        self.epoch = Some(reset.epoch);
+        if let Some(base) = reset.base {
+            self.switch = Some(Switch {
+                next: doc,
+                from,
+                base,
+                sent: rebase.clone(),
+                sent_text: self.doc.text(),
+                dirty: false,
+            });
+            return Ok(ResetTaken { rebase, show: None });
+        }
+        if self.doc.text() != doc.text() {
             tracing::warn!("the hub could not merge this replica's edits: its epoch is too old");
         }
         self.doc = doc;
-        self.epoch = Some(reset.epoch);
         self.view = Shadow::with_settle(&self.doc, VIEW_SETTLE);
-        let rebase = rebase.encode();
-        self.rebases.push(rebase.clone());
-        Ok((rebase, self.doc.text()))
+        Ok(ResetTaken {
+            rebase,
+            show: Some(self.doc.text()),
+        })
     }
 
     /// The text as it stands here.
@@ -145,7 +286,8 @@ impl LocalText {
 
     /// The step 1 to send the hub on each (re)connect.
     pub fn step1(&self) -> Result<Vec<u8>, TextError> {
-        SyncMessage::Step1(self.doc.state_vector()).encode()
+        let doc = self.switch.as_ref().map_or(&self.doc, |s| &s.next);
+        SyncMessage::Step1(doc.state_vector()).encode()
     }
 
     /// The window was sent the text (a snapshot, or after a change).
@@ -160,17 +302,47 @@ impl LocalText {
         text: &str,
         based_on: Option<&str>,
     ) -> Result<ViewWrite, TextError> {
-        let merged = self.view.write_on(
-            &mut self.doc,
-            based_on,
-            text,
-            Instant::now(),
-            limits::MAX_TEXT_BYTES,
-        )?;
+        if let Some(switch) = &mut self.switch {
+            switch.dirty = true;
+        }
+        // Written on a text the view no longer knows (one from before a
+        // switch, still on its way): its change is made again on ours.
+        let stale = based_on.filter(|b| !self.view.knows(b));
+        let merged = match stale {
+            Some(base) => {
+                let update = match Splice::carry(base, text, &self.doc.text()) {
+                    Some(carried) => {
+                        let len = carried.apply_to(&self.doc.text()).map_or(0, |t| t.len());
+                        if len > limits::MAX_TEXT_BYTES {
+                            return Err(TextError::TooLong {
+                                len,
+                                max: limits::MAX_TEXT_BYTES,
+                            });
+                        }
+                        self.doc.splice(&carried)
+                    }
+                    None => Vec::new(),
+                };
+                let merged = self.doc.text();
+                pushdesk_text::SeedMerge {
+                    echo: merged != text,
+                    update,
+                    text: merged,
+                }
+            }
+            None => self.view.write_on(
+                &mut self.doc,
+                based_on,
+                text,
+                Instant::now(),
+                limits::MAX_TEXT_BYTES,
+            )?,
+        };
         if merged.echo {
             self.shown();
         }
-        let message = if merged.update.is_empty() {
+        // Mid-switch the old document's edits go in the next rebase.
+        let message = if merged.update.is_empty() || self.switch.is_some() {
             None
         } else {
             Some(SyncMessage::Update(merged.update).encode()?)
@@ -184,14 +356,19 @@ impl LocalText {
     /// Handles a `text_sync` message from the hub.
     pub fn from_hub(&mut self, message: &[u8]) -> Result<FromHub, TextError> {
         let message = SyncMessage::decode(message)?;
-        let answer = answer(&mut self.doc, &message, true, usize::MAX).map_err(|e| match e {
+        let doc = match &mut self.switch {
+            Some(switch) => &mut switch.next,
+            None => &mut self.doc,
+        };
+        let answer = answer(doc, &message, true, usize::MAX).map_err(|e| match e {
             pushdesk_text::Refused::Bad(e) => e,
             pushdesk_text::Refused::NoRight => TextError::Malformed {
                 what: "sync message",
                 reason: e.to_string(),
             },
         })?;
-        let text = answer.changed.then(|| self.doc.text());
+        // Mid-switch the new document's changes are shown when it ends.
+        let text = (answer.changed && self.switch.is_none()).then(|| self.doc.text());
         if text.is_some() {
             self.shown();
         }
@@ -335,27 +512,80 @@ mod tests {
             base: hub.base_for(0),
             doc: hub.doc().snapshot(),
         };
-        let (rebase, text) = core.from_reset(&reset.encode()).expect("takes it");
-        assert_eq!(text, "shared");
+        let taken = core.from_reset(&reset.encode()).expect("takes it");
+        // The window keeps its text until the hub has the rebase.
+        assert_eq!(taken.show, None);
+        assert_eq!(core.text(), "shared text");
         assert_eq!(core.epoch(), Some(to));
-        // Restarted before the hub answered: still there.
-        let mut core = LocalText::restore(Some(&core.saved()));
-        assert_eq!(core.epoch(), Some(to));
-        assert_eq!(core.rebases(), vec![rebase.clone()]);
-        let rebase = pushdesk_text::Rebase::decode(&rebase).expect("decodes");
+        // Restarted before the hub answered: the new document and the rebase.
+        let mut restarted = LocalText::restore(Some(&core.saved()));
+        assert_eq!(restarted.epoch(), Some(to));
+        assert_eq!(restarted.text(), "shared");
+        assert_eq!(restarted.rebases(), vec![taken.rebase.clone()]);
+        // The hub rebases it and sends the result (unseen mid-switch), then acks.
+        let rebase = pushdesk_text::Rebase::decode(&taken.rebase).expect("decodes");
         let pushdesk_text::Applied::Update { update, .. } =
             hub.apply(rebase.from, &rebase.update).expect("rebases")
         else {
             panic!("nothing rebased");
         };
         let m = SyncMessage::Update(update).encode().expect("encodes");
-        assert_eq!(
-            core.from_hub(&m).expect("ok").text.as_deref(),
-            Some("shared text")
-        );
-        core.rebase_done(&rebase.encode());
+        assert_eq!(core.from_hub(&m).expect("ok").text, None);
+        // Meanwhile the window wrote on: carried onto the new document.
+        let write = core
+            .from_view("shared text!", Some("shared text"))
+            .expect("merges");
+        assert_eq!(write.message, None, "an old document's edit is not sent");
+        let ended = core.rebase_done(&taken.rebase).expect("the switch ends");
+        assert_eq!(ended.text, "shared text!");
         assert!(core.rebases().is_empty());
-        assert_eq!(hub.doc().text(), "shared text");
+        let m = SyncMessage::decode(&ended.message.expect("the carried edit")).expect("decodes");
+        answer(hub.doc_mut(), &m, true, usize::MAX).expect("accepted");
+        assert_eq!(hub.doc().text(), "shared text!");
+        // And the window writes on the new document as usual.
+        let write = core
+            .from_view("shared text!?", Some("shared text!"))
+            .expect("merges");
+        assert!(write.message.is_some());
+    }
+
+    /// A window write on a text from before the switch ended, still on its
+    /// way when it did: its change is made again on the new document, and
+    /// what others did meanwhile stays.
+    #[test]
+    fn a_late_window_write_on_the_old_text_is_carried_over() {
+        let mut hub = pushdesk_text::Epochs::new();
+        let mut core = LocalText::restore(None);
+        core.welcomed(Some(hub.epoch()));
+        let write = core.from_view("[x]", None).expect("merges");
+        let m = SyncMessage::decode(&write.message.expect("an update")).expect("decodes");
+        answer(hub.doc_mut(), &m, true, usize::MAX).expect("accepted");
+        let to = hub.next_epoch();
+        let snapshot = hub.doc().snapshot();
+        hub.cut(0, to, &snapshot).expect("cuts");
+        let reset = Reset {
+            epoch: to,
+            base: hub.base_for(0),
+            doc: hub.doc().snapshot(),
+        };
+        let taken = core.from_reset(&reset.encode()).expect("takes it");
+        // Someone types at the front in the new epoch.
+        let before = hub.doc().state_vector();
+        let mut other = SharedText::new();
+        other.apply(&hub.doc().snapshot()).expect("applies");
+        other.set("ant [x]");
+        let update = other.diff(&before).expect("diffs");
+        hub.apply(to, &update).expect("applies");
+        let m = SyncMessage::Update(update).encode().expect("encodes");
+        core.from_hub(&m).expect("ok");
+        let ended = core.rebase_done(&taken.rebase).expect("the switch ends");
+        assert_eq!(ended.text, "ant [x]");
+        // The window, not yet shown that, writes on "[x]".
+        let write = core.from_view("[x] one", Some("[x]")).expect("merges");
+        assert_eq!(write.merged.as_deref(), Some("ant [x] one"));
+        let m = SyncMessage::decode(&write.message.expect("an update")).expect("decodes");
+        answer(hub.doc_mut(), &m, true, usize::MAX).expect("accepted");
+        assert_eq!(hub.doc().text(), "ant [x] one");
     }
 
     #[test]

@@ -1,9 +1,14 @@
-//! The hub cut its shared text into a new epoch while the app was offline
-//! with an edit of its own: with a real in-process hub (its data directory
-//! served meanwhile by another hub on another address, where a seed client
-//! writes until the document is cut), the core comes back on its old
-//! epoch, is sent the reset, sends its edit in a rebase, and the hub and
-//! the core end on the same text holding both edits.
+//! The hub cuts its shared text into new epochs, against a real in-process
+//! hub:
+//!
+//! * while the app was offline with an edit of its own (its data directory
+//!   served meanwhile by another hub on another address, where a seed
+//!   client writes until the document is cut): the core comes back on its
+//!   old epoch, is sent the reset, sends its edit in a rebase, and the hub
+//!   and the core end on the same text holding both edits;
+//! * while two apps' windows type fast, one at the front, one at the end,
+//!   and the hub cuts every few edits: every keystroke is kept once, in
+//!   order.
 
 mod common;
 
@@ -20,8 +25,17 @@ const WAIT: Duration = Duration::from_secs(15);
 
 /// A hub that compacts every 5 stored edits and cuts at every compaction.
 async fn start_hub(addr: SocketAddr, dir: &Path) -> anyhow::Result<pushdesk_hub::RunningHub> {
+    start_hub_cutting_every(addr, dir, 5).await
+}
+
+/// A hub that compacts every `n` stored edits and cuts at every compaction.
+async fn start_hub_cutting_every(
+    addr: SocketAddr,
+    dir: &Path,
+    n: usize,
+) -> anyhow::Result<pushdesk_hub::RunningHub> {
     let mut config = pushdesk_hub::HubConfig::new(addr, dir.to_owned());
-    config.text.compact_every = 5;
+    config.text.compact_every = n;
     config.text.cut = CutPolicy {
         min_bytes: 0,
         ratio: 1,
@@ -147,6 +161,78 @@ async fn an_edit_made_offline_across_a_cut_is_merged() -> anyhow::Result<()> {
         check.client.disconnect().await;
 
         core.shutdown().await;
+        hub.shutdown().await?;
+        anyhow::Ok(())
+    })
+    .await?
+}
+
+/// A window typing `typed` one character at a time, each write sent
+/// without waiting for the last (as the webview does), based on its own
+/// previous write: it never takes the texts the core sends it, so every
+/// write after a remote change or a cut relies on the core's merge.
+async fn type_fast(
+    core: std::sync::Arc<Core>,
+    typed: &str,
+    window: impl Fn(&str) -> String,
+) -> anyhow::Result<()> {
+    let mut so_far = String::new();
+    let mut writes = Vec::new();
+    for c in typed.chars() {
+        let before = window(&so_far);
+        so_far.push(c);
+        let core = core.clone();
+        let after = window(&so_far);
+        writes.push(tokio::spawn(async move {
+            core.send_text(after, Some(before)).await
+        }));
+        tokio::time::sleep(Duration::from_millis(30)).await;
+    }
+    for write in writes {
+        write.await?;
+    }
+    Ok(())
+}
+
+#[tokio::test]
+async fn two_windows_typing_fast_across_cuts_keep_every_keystroke_once_in_order()
+-> anyhow::Result<()> {
+    tokio::time::timeout(Duration::from_secs(90), async {
+        let data = tempfile::tempdir()?;
+        let hub = start_hub_cutting_every(([127, 0, 0, 1], 0).into(), data.path(), 5).await?;
+        let url = hub.url();
+        let (dir_a, dir_b) = (tempfile::tempdir()?, tempfile::tempdir()?);
+        let a = common::core_on(dir_a.path(), &url).await?;
+        let b = common::core_on(dir_b.path(), &url).await?;
+        common::wait_connected(&a).await?;
+        common::wait_connected(&b).await?;
+        let start = "[middle]";
+        a.send_text(start.into(), Some(String::new())).await;
+        core_shows(&b, start).await?;
+        let (_, welcome) = Seed::connect(&url).await?;
+        let first_epoch = welcome["text_epoch"].clone();
+
+        let typed_a = " one two three four five six seven eight nine ten";
+        let typed_b = "ant bee cat dog eel fox gnu hen ibis jay kit ";
+        let (ra, rb) = tokio::join!(
+            type_fast(a.clone(), typed_a, |t| format!("{start}{t}")),
+            type_fast(b.clone(), typed_b, |t| format!("{t}{start}")),
+        );
+        ra?;
+        rb?;
+        let want = format!("{typed_b}{start}{typed_a}");
+        core_shows(&a, &want).await?;
+        core_shows(&b, &want).await?;
+        let (mut check, welcome) = Seed::connect(&url).await?;
+        check.sees(&want).await?;
+        check.client.disconnect().await;
+        assert_ne!(
+            welcome["text_epoch"], first_epoch,
+            "the hub cut while they typed"
+        );
+
+        a.shutdown().await;
+        b.shutdown().await;
         hub.shutdown().await?;
         anyhow::Ok(())
     })

@@ -38,6 +38,18 @@ use tracing::{debug, info, warn};
 
 use crate::store::{Store, StoreError, TextMark};
 
+/// How long a rebased edit stored in Redis may take to come back through
+/// the watch before the sender is acked anyway.
+const REBASE_APPLIED: std::time::Duration = std::time::Duration::from_secs(5);
+
+/// A cut waits until every peer of this node has moved to the current
+/// epoch (sent its rebase) and no edit of an older epoch waits to be
+/// stored, or this long after the last cut: so that cuts never outrun the
+/// peers that are online (each one's edits reach the hub at most one cut
+/// late, well within [`pushdesk_text::MAX_CUTS`]), and a peer that never
+/// answers does not stop them for good.
+const CUT_WAITS_FOR_PEERS: std::time::Duration = std::time::Duration::from_secs(30);
+
 /// How the shared text is kept.
 #[derive(Debug, Clone, Copy)]
 pub struct TextConfig {
@@ -90,6 +102,29 @@ struct Inner {
     /// The newest stored entry this replica has applied (everything up to
     /// it can be folded into a snapshot of this state).
     folded: Option<TextMark>,
+    /// When the document was last cut (here or, with Redis, by any node).
+    last_cut: Option<Instant>,
+    /// Updates handed out to be stored ([`TextHub::store_update`]) and not
+    /// stored yet, by epoch.
+    pending: HashMap<Epoch, usize>,
+}
+
+impl Inner {
+    /// An update of `epoch` is on its way to the store.
+    fn hand_out(&mut self, epoch: Epoch) {
+        *self.pending.entry(epoch).or_default() += 1;
+    }
+
+    /// Whether a cut now keeps every edit within reach: every peer has
+    /// moved to the current epoch and nothing of an older one waits to be
+    /// stored, so whatever is on its way is at most one cut late.
+    fn ready_to_cut(&self) -> bool {
+        let current = self.epochs.epoch();
+        self.peers
+            .values()
+            .all(|p| !matches!(p.kind, Kind::Yjs(e) if e != current))
+            && self.pending.keys().all(|e| *e == current)
+    }
 }
 
 /// The shared text of this node (see the [module documentation](self)).
@@ -104,6 +139,8 @@ pub struct TextHub {
     /// Whether another process also writes the log (Redis): then entries
     /// are applied as the watch delivers them, in the stream's order.
     watched: bool,
+    /// With Redis: the newest entry the watch has applied.
+    applied: tokio::sync::watch::Sender<Option<TextMark>>,
 }
 
 impl std::fmt::Debug for TextHub {
@@ -156,8 +193,11 @@ impl TextHub {
                 epochs,
                 peers: HashMap::new(),
                 folded: Some(mark),
+                last_cut: None,
+                pending: HashMap::new(),
             }),
             watched: watch.is_some(),
+            applied: tokio::sync::watch::Sender::new(None),
             stored_since_compaction: AtomicUsize::new(entries.len()),
             order: tokio::sync::Mutex::new(()),
             store,
@@ -259,6 +299,7 @@ impl TextHub {
                     if !inner.epochs.epochs().contains(&theirs) {
                         return Err(Refused::Bad(TextError::UnknownEpoch { epoch: theirs }));
                     }
+                    inner.hand_out(theirs);
                     Ok(Synced {
                         replies: Vec::new(),
                         update: Some((theirs, update)),
@@ -281,7 +322,10 @@ impl TextHub {
         }
         Ok(Synced {
             replies: answer.replies.into_iter().map(Bytes::from).collect(),
-            update: answer.update.map(|u| (current, u)),
+            update: answer.update.map(|u| {
+                inner.hand_out(current);
+                (current, u)
+            }),
         })
     }
 
@@ -315,6 +359,7 @@ impl TextHub {
         if !inner.epochs.epochs().contains(&rebase.from) {
             return Err(Refused::Bad(TextError::UnknownEpoch { epoch: rebase.from }));
         }
+        inner.hand_out(rebase.from);
         Ok(Some((rebase.from, rebase.update)))
     }
 
@@ -371,6 +416,7 @@ impl TextHub {
             }
             Ok(merged) => {
                 fan_out(&mut inner, Some(sid), &merged.update, true, merged.echo);
+                inner.hand_out(epoch);
                 Ok(Some((epoch, merged.update)))
             }
             Err(e) => {
@@ -385,9 +431,23 @@ impl TextHub {
 
     /// Stores an update made on `epoch` (after [`TextHub::sync`],
     /// [`TextHub::rebase`] or [`TextHub::seed_write`]); one of an older
-    /// epoch is rebased and sent to every peer once stored. Compacts the
-    /// log now and then.
+    /// epoch is rebased and sent to every peer, its sender too, before
+    /// this returns (so before the sender's ack: a peer that moved to a
+    /// new epoch shows it once its rebase is acked, and it must hold its
+    /// own edits by then). Compacts the log now and then.
     pub async fn store_update(&self, epoch: Epoch, update: Vec<u8>) -> Result<(), StoreError> {
+        let result = self.append_update(epoch, update).await;
+        self.stored(epoch);
+        result?;
+        if self.stored_since_compaction.fetch_add(1, Ordering::Relaxed) + 1
+            >= self.config.compact_every
+        {
+            self.compact().await;
+        }
+        Ok(())
+    }
+
+    async fn append_update(&self, epoch: Epoch, update: Vec<u8>) -> Result<(), StoreError> {
         let record = Record::Update {
             epoch,
             update: update.clone(),
@@ -395,7 +455,15 @@ impl TextHub {
         .encode();
         if self.watched {
             // Applied when the watch delivers it, in the stream's order.
-            self.store.append_text(record).await?;
+            let rebased = epoch != self.epoch();
+            let mut applied = self.applied.subscribe();
+            let mark = self.store.append_text(record).await?;
+            if rebased {
+                let reached = applied.wait_for(|m| m.as_ref().is_some_and(|m| m.reached(&mark)));
+                if tokio::time::timeout(REBASE_APPLIED, reached).await.is_err() {
+                    warn!("a rebased text edit was not applied from Redis in time");
+                }
+            }
         } else {
             let _order = self.order.lock().await;
             let mark = self.store.append_text(record).await?;
@@ -405,12 +473,19 @@ impl TextHub {
             }
             inner.folded = Some(mark);
         }
-        if self.stored_since_compaction.fetch_add(1, Ordering::Relaxed) + 1
-            >= self.config.compact_every
-        {
-            self.compact().await;
-        }
         Ok(())
+    }
+
+    /// An update handed out (or one the hub made itself) was stored, or
+    /// failed to be.
+    fn stored(&self, epoch: Epoch) {
+        let mut inner = self.lock();
+        if let Some(n) = inner.pending.get_mut(&epoch) {
+            *n = n.saturating_sub(1);
+            if *n == 0 {
+                inner.pending.remove(&epoch);
+            }
+        }
     }
 
     /// Folds the stored log into one snapshot, after cutting the document
@@ -430,9 +505,11 @@ impl TextHub {
             };
             let doc = inner.epochs.doc();
             let snapshot = doc.snapshot();
-            self.config
-                .cut
-                .outgrown(snapshot.len(), doc.text().len())
+            let waited = inner
+                .last_cut
+                .is_none_or(|at| at.elapsed() >= CUT_WAITS_FOR_PEERS);
+            (self.config.cut.outgrown(snapshot.len(), doc.text().len())
+                && (inner.ready_to_cut() || waited))
                 .then(|| {
                     let (from, to) = (inner.epochs.epoch(), inner.epochs.next_epoch());
                     (upto, from, to, snapshot)
@@ -492,6 +569,11 @@ impl TextHub {
 
     /// An entry stored by a node (with Redis: any node, this one included).
     fn remote(&self, entry: &[u8], mark: TextMark) {
+        self.apply_remote(entry, mark.clone());
+        self.applied.send_replace(Some(mark));
+    }
+
+    fn apply_remote(&self, entry: &[u8], mark: TextMark) {
         let mut inner = self.lock();
         match Record::decode(entry) {
             Ok(Record::Update { epoch, update }) => apply_stored(&mut inner, epoch, &update),
@@ -530,6 +612,7 @@ fn apply_cut(inner: &mut Inner, from: Epoch, to: Epoch, snapshot: &[u8]) {
             return;
         }
     }
+    inner.last_cut = Some(Instant::now());
     let reset = Bytes::from(
         Reset {
             epoch: to,
@@ -734,6 +817,69 @@ mod tests {
     /// A peer naming an epoch the hub does not know (from before the kept
     /// cuts) is sent the document without a base: its old edits cannot be
     /// merged, and once its (empty) rebase says it moved, it edits as usual.
+    /// A cut waits for the peers that are online: while one has not sent
+    /// its rebase, compactions fold the log but do not cut again (the
+    /// peer's edits would fall behind more cuts than are kept).
+    #[tokio::test]
+    async fn a_cut_waits_until_every_peer_has_moved_to_the_current_epoch() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = Store::open_local(dir.path(), Retention::default())
+            .await
+            .unwrap();
+        let config = TextConfig {
+            compact_every: 2,
+            cut: CutPolicy {
+                min_bytes: 0,
+                ratio: 1,
+            },
+            ..TextConfig::default()
+        };
+        let hub = TextHub::load(store, config).await.unwrap();
+        let resets = Arc::new(Mutex::new(Vec::new()));
+        let r = resets.clone();
+        hub.join(
+            "slow",
+            true,
+            Some(hub.epoch()),
+            Box::new(move |out| {
+                if let Out::Reset(bytes) = out {
+                    r.lock().unwrap().push(bytes.to_vec());
+                }
+            }),
+        );
+        let mut writer = SharedText::new();
+        let mut edit = async |hub: &TextHub, text: &str| {
+            let message = SyncMessage::Update(writer.set(text)).encode().unwrap();
+            if let Some((epoch, update)) = hub.sync("w", &message, true).unwrap().update {
+                hub.store_update(epoch, update).await.unwrap();
+            }
+        };
+        let first = hub.epoch();
+        edit(&hub, "one").await;
+        edit(&hub, "one two").await;
+        let second = hub.epoch();
+        assert_ne!(second, first, "the first compaction cuts");
+        assert_eq!(resets.lock().unwrap().len(), 1);
+        // The slow peer has not moved: more edits, more compactions, no cut.
+        for i in 0..6 {
+            edit(&hub, &format!("one two {i}")).await;
+        }
+        assert_eq!(hub.epoch(), second);
+        assert_eq!(resets.lock().unwrap().len(), 1);
+        // It moves (an empty rebase: nothing of its own); the next compaction cuts.
+        let reset = Reset::decode(&resets.lock().unwrap()[0]).unwrap();
+        let (_, rebase) = reset.take(&SharedText::new(), first).unwrap();
+        let rebase = Rebase {
+            update: Vec::new(),
+            ..rebase
+        };
+        assert_eq!(hub.rebase("slow", &rebase.encode(), true).unwrap(), None);
+        edit(&hub, "one two three").await;
+        edit(&hub, "one two three four").await;
+        assert_ne!(hub.epoch(), second);
+        assert_eq!(resets.lock().unwrap().len(), 2);
+    }
+
     #[tokio::test]
     async fn a_peer_on_an_unknown_epoch_starts_over_and_then_edits() {
         let dir = tempfile::tempdir().unwrap();

@@ -538,7 +538,8 @@ async fn the_text_document_syncs_between_nodes_and_compacts() {
 /// A cut made on one node reaches the other through the stream: both move
 /// to the same epoch with the same text, a Yjs peer on the other node is
 /// sent the reset, an edit made on the old epoch and sent to either node
-/// is rebased into the same bytes on both, and a node started later loads
+/// is rebased into the same bytes on both (on the node it was sent to,
+/// before that node acks it), and a node started later loads
 /// the same text and epoch.
 #[tokio::test]
 async fn a_cut_on_one_node_moves_every_node_to_the_new_epoch() {
@@ -612,6 +613,9 @@ async fn a_cut_on_one_node_moves_every_node_to_the_new_epoch() {
         let late = typist.set(&format!("{} (late)", typist.text()));
         hub_b.store_update(start, late).await.unwrap();
         let want = typist.text();
+        // Rebased and applied on B before the store returned (so before the
+        // sender's ack: a peer ends its move to the new epoch on that ack).
+        assert_eq!(hub_b.text(), want, "applied before store_update returned");
         let deadline = tokio::time::Instant::now() + Duration::from_secs(10);
         while hub_a.text() != want || hub_b.text() != want {
             assert!(

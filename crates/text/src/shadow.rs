@@ -104,6 +104,12 @@ impl Shadow {
         self.versions.back().map_or("", |v| v.text.as_str())
     }
 
+    /// Whether `text` is one of the versions the client may have (a write
+    /// based on it merges exactly).
+    pub fn knows(&self, text: &str) -> bool {
+        self.versions.iter().any(|v| v.text == text)
+    }
+
     /// Records that `doc`'s text was sent to the client at `now`.
     pub fn sent(&mut self, doc: &SharedText, now: Instant) {
         // Our own state vector always decodes.

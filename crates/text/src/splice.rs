@@ -49,6 +49,42 @@ impl Splice {
         })
     }
 
+    /// Our change (`base` → `ours`) made again on `theirs` (`base` with
+    /// what others did meanwhile): the splice to apply to `theirs`, `None`
+    /// when we changed nothing. Where the two changes overlap, ours is
+    /// inserted beside theirs and none of their text is removed. Used where
+    /// an edit was made on a text that is no longer the document's (a
+    /// window's write on the text before a cut) and only positions relate
+    /// the two.
+    pub fn carry(base: &str, ours: &str, theirs: &str) -> Option<Self> {
+        let mine = Self::between(base, ours)?;
+        let Some(other) = Self::between(base, theirs) else {
+            return Some(mine);
+        };
+        let other_end = other.index + other.delete;
+        let other_len = other.insert.encode_utf16().count() as u32;
+        let same_spot_delete = other.delete == 0 && other.index == mine.index && mine.delete > 0;
+        if other_end <= mine.index && !same_spot_delete {
+            return Some(Self {
+                index: (mine.index + other_len).saturating_sub(other.delete),
+                ..mine
+            });
+        }
+        if other.index >= mine.index + mine.delete {
+            return Some(mine);
+        }
+        let index = if mine.index < other.index {
+            mine.index
+        } else {
+            other.index + other_len
+        };
+        Some(Self {
+            index,
+            delete: 0,
+            insert: mine.insert,
+        })
+    }
+
     /// How much it changes: code units removed plus inserted.
     pub fn cost(&self) -> u64 {
         u64::from(self.delete) + self.insert.encode_utf16().count() as u64
@@ -148,5 +184,35 @@ mod tests {
                 }
             }
         }
+    }
+
+    #[test]
+    fn our_change_is_carried_onto_their_text() {
+        let carried = |base: &str, ours: &str, theirs: &str| {
+            Splice::carry(base, ours, theirs).and_then(|s| s.apply_to(theirs))
+        };
+        // Theirs before ours, after ours, none; emoji count two units.
+        assert_eq!(
+            carried("abc def", "abc dXef", "🚀abc def").as_deref(),
+            Some("🚀abc dXef")
+        );
+        assert_eq!(
+            carried("abc def", "aXbc def", "abc def<").as_deref(),
+            Some("aXbc def<")
+        );
+        assert_eq!(carried("abc def", "abc de", "abc").as_deref(), Some("abc"));
+        assert_eq!(
+            carried("abc def", "abc de", "abc def").as_deref(),
+            Some("abc de")
+        );
+        assert_eq!(Splice::carry("abc", "abc", "xyz"), None);
+        // Both changed the same word: ours goes in, none of theirs is removed.
+        let both = carried("abc def", "abc dYf", "abc dZZf").unwrap();
+        assert!(both.contains('Y') && both.contains("ZZ"), "{both}");
+        // Typed at the end while they typed at the start.
+        assert_eq!(
+            carried("[x]", "[x] one", "ant [x]").as_deref(),
+            Some("ant [x] one")
+        );
     }
 }

@@ -18,10 +18,15 @@
 //   starts a new one from the text (`text_reset`: the new epoch, the state
 //   vector to diff ours against, the new document). We send what it lacks of
 //   ours (`text_rebase`: our unsent edits, which the hub merges), take the new
-//   document and show it, the caret kept. The rebase is kept until acked and
-//   sent again on every connect (the hub takes one twice as once); our epoch
-//   goes in the handshake's auth, so a page that was offline across a cut is
-//   sent the reset on its return.
+//   document. Until the hub has acked the rebase (it sends the rebased edit
+//   first) the field keeps showing our old document and typing goes on in
+//   it; the new document takes the hub's updates unseen. Then, if we typed
+//   meanwhile, a rebase with that goes too; once one is acked with nothing
+//   typed since, the new document (now with all of ours) is shown, the caret
+//   kept. So no keystroke ever lands on a text that lacks our own last ones.
+//   The rebase is kept until acked and sent again on every connect (the hub
+//   takes one twice as once); our epoch goes in the handshake's auth, so a
+//   page that was offline across a cut is sent the reset on its return.
 
 import * as decoding from "lib0/decoding";
 import * as encoding from "lib0/encoding";
@@ -115,6 +120,28 @@ export function spliceBetween(before: string, after: string, caret?: number): Sp
   };
 }
 
+/**
+ * Our change (`base` → `ours`) made again on `theirs` (`base` with what
+ * others did meanwhile): the splice to apply to `theirs`, or null when we
+ * changed nothing. Where the two changes overlap, ours is inserted beside
+ * theirs and none of their text is removed. `caret`: where our caret is in
+ * `ours` (places an insertion that could slide).
+ */
+export function carrySplice(base: string, ours: string, theirs: string, caret?: number): Splice | null {
+  const mine = spliceBetween(base, ours, caret);
+  if (mine === null) return null;
+  const other = spliceBetween(base, theirs);
+  if (other === null) return mine;
+  const shift = other.insert.length - other.remove;
+  if (other.index + other.remove <= mine.index && !(other.remove === 0 && other.index === mine.index && mine.remove > 0)) {
+    return { ...mine, index: mine.index + shift };
+  }
+  if (other.index >= mine.index + mine.remove) return mine;
+  // Overlapping: ours goes where it started, or after their change; theirs stays whole.
+  const index = mine.index < other.index ? mine.index : other.index + other.insert.length;
+  return { index, remove: 0, insert: mine.insert };
+}
+
 /** The length of `text` in UTF-8 bytes (a lone surrogate counts as U+FFFD, 3 bytes). */
 export function utf8Length(text: string): number {
   let n = 0;
@@ -162,6 +189,24 @@ export function encodeRebase(from: number, to: number, update: Uint8Array): Uint
 }
 
 /** One y-protocols sync message: varUint(0), then what `write` adds. */
+/** A move to a new epoch's document, under way until a rebase with all of ours is acked. */
+interface Switch {
+  /** The new epoch's document: the hub's updates go here, unseen. */
+  next: Y.Doc;
+  nextText: Y.Text;
+  /** The epoch our old document is of, and the state vector the hub's cut had of it. */
+  from: number;
+  base: Uint8Array;
+  /** The rebase that carries all of the old document the hub lacks, as last sent. */
+  sent: Uint8Array;
+  /** The old document's text when `sent` was made. */
+  sentText: string;
+  /** Typed since `sent` was made. */
+  dirty: boolean;
+  /** `sent` was acked mid-composition: the switch goes on once it ends. */
+  waiting: boolean;
+}
+
 function syncMessage(write: (encoder: encoding.Encoder) => void): Uint8Array {
   const encoder = encoding.createEncoder();
   encoding.writeVarUint(encoder, MESSAGE_SYNC);
@@ -188,6 +233,8 @@ export class CrdtText {
   #epoch: number | null = null;
   /** `text_rebase` messages sent and not yet acknowledged. */
   #rebases: Uint8Array[] = [];
+  /** Moving to a new epoch's document (see the module comment). */
+  #switch: Switch | null = null;
   /** Local updates not sent yet. */
   #outbox: Uint8Array[] = [];
   #flushScheduled = false;
@@ -231,6 +278,11 @@ export class CrdtText {
     doc.on("update", (update: Uint8Array, origin: unknown) => {
       if (origin === REMOTE || doc !== this.#doc) return;
       this.#changed = true;
+      if (this.#switch !== null) {
+        // An edit of the old document: it goes in the next rebase.
+        this.#switch.dirty = true;
+        return;
+      }
       if (!this.#online) return; // the step 2 of the next connection carries it
       this.#outbox.push(update);
       if (this.#schedule === null) this.flush();
@@ -260,9 +312,13 @@ export class CrdtText {
     this.#online = true;
     // Whatever is waiting goes in the step 2 that answers the hub's step 1.
     this.#outbox = [];
+    const moving = this.#switch;
+    if (moving !== null && moving.dirty) this.#renewRebase(moving);
     for (const rebase of this.#rebases) this.#postRebase(rebase);
+    // Mid-switch the hub syncs with the new document (ours go in rebases).
+    const current = moving?.next ?? this.#doc;
     this.#post(
-      syncMessage((e) => syncProtocol.writeSyncStep1(e, this.#doc)),
+      syncMessage((e) => syncProtocol.writeSyncStep1(e, current)),
       "step1",
     );
   }
@@ -297,6 +353,11 @@ export class CrdtText {
     this.#composing = false;
     this.#commit();
     this.#releaseHeld();
+    const moving = this.#switch;
+    if (moving?.waiting === true) {
+      moving.waiting = false;
+      this.#advance(moving);
+    }
   }
 
   /** Applies what arrived mid-composition, in order: sync messages in runs, resets one by one. */
@@ -322,37 +383,124 @@ export class CrdtText {
     else this.#takeReset(message);
   }
 
-  /** Moves to the hub's new document; what it lacks of ours goes in a rebase. */
+  /**
+   * Moves to the hub's new document; what it lacks of ours goes in a rebase.
+   * When there is anything of ours to merge, the old document stays shown
+   * until the hub has it all (see the module comment).
+   */
   #takeReset(message: Uint8Array): void {
     const reset = decodeReset(message);
     if (reset === null) return;
     const field = this.#field;
     // A local change not yet taken belongs to the old document: take it first.
     if (this.#reloading === null && field.value !== this.text) this.#commit();
-    const before = field.value;
-    const selection = field.selection;
+    const moving = this.#switch;
+    if (moving !== null) {
+      // Cut again before the last move ended: the new document's (which has
+      // only the hub's updates) moves on too; the old one's rebase goes on.
+      if (reset.base === null) {
+        moving.next.destroy();
+        this.#switch = null;
+      } else {
+        const rebase = encodeRebase(this.#epoch ?? 0, reset.epoch, Y.encodeStateAsUpdate(moving.next, reset.base));
+        this.#queueRebase(rebase);
+        moving.next.destroy();
+        moving.next = new Y.Doc();
+        moving.nextText = this.#wire(moving.next);
+        this.#load(moving.next, reset.doc);
+        this.#setEpoch(reset.epoch);
+        return;
+      }
+    }
+    const mergeable = reset.base !== null && this.#reloading === null;
     // Always sent: it also tells the hub that our messages are now of the
     // new epoch. Empty when the hub cannot merge ours (or has them: a reload).
-    const unsent =
-      reset.base !== null && this.#reloading === null ? Y.encodeStateAsUpdate(this.#doc, reset.base) : new Uint8Array(0);
+    const unsent = mergeable && reset.base !== null ? Y.encodeStateAsUpdate(this.#doc, reset.base) : new Uint8Array(0);
     if (reset.base === null && this.#changed) this.#error("Not saved: edits made on a text too old to merge");
     const rebase = encodeRebase(this.#epoch ?? 0, reset.epoch, unsent);
-    this.#rebases.push(rebase);
-    if (this.#online) this.#postRebase(rebase);
+    if (mergeable && reset.base !== null && this.#sendRebase !== null) {
+      const next = new Y.Doc();
+      const nextText = this.#wire(next);
+      this.#load(next, reset.doc);
+      this.#switch = { next, nextText, from: this.#epoch ?? 0, base: reset.base, sent: rebase, sentText: this.text, dirty: false, waiting: false };
+      this.#outbox = []; // in the rebase
+      this.#setEpoch(reset.epoch);
+      this.#queueRebase(rebase);
+      return;
+    }
+    this.#queueRebase(rebase);
+    const before = field.value;
+    const selection = field.selection;
     this.#doc.destroy();
     this.#generation++;
     this.#doc = new Y.Doc();
     this.#text = this.#wire(this.#doc);
-    try {
-      Y.applyUpdate(this.#doc, reset.doc, REMOTE);
-    } catch {
-      // a malformed document: the next handshake brings the hub's
-    }
+    this.#load(this.#doc, reset.doc);
     this.#changed = false;
     this.#outbox = [];
     this.#reloading = null;
-    this.#epoch = reset.epoch;
-    this.#onEpoch(reset.epoch);
+    this.#setEpoch(reset.epoch);
+    const text = this.text;
+    if (text !== before) field.show(text, mapSelection(before, text, selection));
+  }
+
+  #load(doc: Y.Doc, update: Uint8Array): void {
+    try {
+      Y.applyUpdate(doc, update, REMOTE);
+    } catch {
+      // a malformed document: the next handshake brings the hub's
+    }
+  }
+
+  #setEpoch(epoch: number): void {
+    this.#epoch = epoch;
+    this.#onEpoch(epoch);
+  }
+
+  /** Keeps a rebase until acked, and sends it now if online. */
+  #queueRebase(rebase: Uint8Array): void {
+    this.#rebases.push(rebase);
+    if (this.#online) this.#postRebase(rebase);
+  }
+
+  /** The switch's rebase, made again with all of the old document (what was typed since, too). */
+  #renewRebase(moving: Switch): Uint8Array {
+    const rebase = encodeRebase(moving.from, this.#epoch ?? 0, Y.encodeStateAsUpdate(this.#doc, moving.base));
+    this.#rebases = this.#rebases.filter((r) => r !== moving.sent);
+    this.#rebases.push(rebase);
+    moving.sent = rebase;
+    moving.sentText = this.text;
+    moving.dirty = false;
+    return rebase;
+  }
+
+  /**
+   * The hub has what the switch's rebase carried: the new document, which
+   * has it too, is shown. What was typed since the rebase was made (within
+   * its round trip) is done again on the new document, as a new edit there,
+   * so the switch ends after one round trip however fast the typing.
+   */
+  #endSwitch(moving: Switch): void {
+    this.#switch = null;
+    const field = this.#field;
+    if (this.#reloading === null && field.value !== this.text) this.#commit();
+    const before = field.value;
+    const selection = field.selection;
+    const ours = this.text;
+    this.#doc.destroy();
+    this.#generation++;
+    this.#doc = moving.next;
+    this.#text = moving.nextText;
+    this.#changed = false;
+    this.#outbox = [];
+    const carried = moving.dirty ? carrySplice(moving.sentText, ours, this.text, selection.end) : null;
+    if (carried !== null) {
+      const text = this.#text;
+      this.#doc.transact(() => {
+        if (carried.remove > 0) text.delete(carried.index, carried.remove);
+        if (carried.insert !== "") text.insert(carried.index, carried.insert);
+      }, LOCAL);
+    }
     const text = this.text;
     if (text !== before) field.show(text, mapSelection(before, text, selection));
   }
@@ -360,11 +508,24 @@ export class CrdtText {
   #postRebase(rebase: Uint8Array): void {
     if (this.#sendRebase === null) return;
     void this.#sendRebase(rebase).then((result) => {
-      if (result.status === "accepted" || result.status === "rejected") {
-        this.#rebases = this.#rebases.filter((r) => r !== rebase);
-      }
+      if (result.status !== "accepted" && result.status !== "rejected") return; // sent again on connect
+      this.#rebases = this.#rebases.filter((r) => r !== rebase);
       if (result.status === "rejected") this.#error(`Not saved: ${result.error}`);
+      const moving = this.#switch;
+      if (moving === null || moving.sent !== rebase) return;
+      if (this.#composing) {
+        moving.waiting = true;
+        return;
+      }
+      // Typed since it was made, and not taken yet: that goes too.
+      if (this.#reloading === null && this.#field.value !== this.text) this.#commit();
+      this.#advance(moving);
     });
+  }
+
+  /** The switch's rebase was acked: the new document has all it carried. */
+  #advance(moving: Switch): void {
+    this.#endSwitch(moving);
   }
 
   /** Sends the local updates waiting now, as one update message. */
@@ -406,7 +567,7 @@ export class CrdtText {
     const encoder = encoding.createEncoder();
     encoding.writeVarUint(encoder, MESSAGE_SYNC);
     try {
-      syncProtocol.readSyncMessage(decoder, encoder, this.#doc, REMOTE);
+      syncProtocol.readSyncMessage(decoder, encoder, this.#switch?.next ?? this.#doc, REMOTE);
     } catch {
       return;
     }
@@ -416,6 +577,20 @@ export class CrdtText {
 
   /** Applies the hub's step 2 / update messages and shows the result, the selection on the same characters. */
   #applyRemote(messages: Uint8Array[]): void {
+    const moving = this.#switch;
+    if (moving !== null) {
+      // The new document's updates: taken, shown when the switch ends.
+      for (const message of messages) {
+        const decoder = decoding.createDecoder(message);
+        decoding.readVarUint(decoder);
+        try {
+          syncProtocol.readSyncMessage(decoder, encoding.createEncoder(), moving.next, REMOTE);
+        } catch {
+          // a malformed message changes nothing
+        }
+      }
+      return;
+    }
     const field = this.#field;
     // The field shows the document (local input goes in as it comes); if it
     // does not, that is a local change not yet taken: take it first.
@@ -528,6 +703,9 @@ export class CrdtText {
   /** Drops this document and loads the hub's again; the field keeps its text until it is here. */
   #reload(): void {
     if (this.#reloading === null) this.#reloading = this.text;
+    // The hub's document is loaded whole; what it has of ours is in it.
+    this.#switch?.next.destroy();
+    this.#switch = null;
     this.#doc.destroy();
     this.#generation++;
     this.#doc = new Y.Doc();

@@ -85,6 +85,25 @@ pub enum TextMark {
     Stream(String),
 }
 
+impl TextMark {
+    /// Whether this mark is `other` or a later entry of the same log
+    /// (`false` when they cannot be compared).
+    pub fn reached(&self, other: &TextMark) -> bool {
+        fn stream_id(id: &str) -> Option<(u64, u64)> {
+            let (ms, seq) = id.split_once('-')?;
+            Some((ms.parse().ok()?, seq.parse().ok()?))
+        }
+        match (self, other) {
+            (Self::Seq(a), Self::Seq(b)) => a >= b,
+            (Self::Stream(a), Self::Stream(b)) => match (stream_id(a), stream_id(b)) {
+                (Some(a), Some(b)) => a >= b,
+                _ => false,
+            },
+            _ => false,
+        }
+    }
+}
+
 /// The hub's store: user count, shared text, notification history.
 ///
 /// Cheap to clone (an [`Arc`] inside); clones share everything. See the
