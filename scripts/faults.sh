@@ -14,7 +14,7 @@ cargo test --quiet -p pushdesk --test faults --no-run 2>/dev/null
 status=0
 for _ in $(seq "$runs"); do
   out=$(PUSHDESK_FAULTS_N=$n PUSHDESK_FAULTS_SECONDS=$seconds \
-    cargo test --quiet -p pushdesk --test faults -- --nocapture 2>&1) || status=1
+    cargo test --quiet -p pushdesk --test faults -- --nocapture --test-threads=1 2>&1) || status=1
   grep -E '^faults: ' <<<"$out" || { echo "$out" | tail -20; status=1; }
 done
 exit $status

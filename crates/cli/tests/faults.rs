@@ -94,14 +94,10 @@ async fn nothing_acked_is_lost_or_shown_twice_under_faults_and_a_killed_hub() {
     bounded(run(Kill::Hub)).await;
 }
 
-/// Fails today: socketioxide-redis's driver keeps one multiplexed
-/// connection and never reconnects it, so after a Redis restart every live
-/// broadcast fails ("Adapter error: driver error: broken pipe") while the
-/// history still stores and acks; listeners get those only on their next
-/// reconnect. Run it with `--ignored` (or `scripts/faults.sh`) once the
-/// hub's adapter reconnects and makes its clients catch up (issue 12).
+/// Two nodes over one Redis, killed and restarted mid-burst: each node
+/// delivers from the history (so a node whose Redis connection broke reads
+/// on from where it was), and the adapter's pub/sub reconnects.
 #[tokio::test]
-#[ignore = "known loss after a Redis restart: the Redis adapter's driver does not reconnect (issue 12)"]
 async fn nothing_acked_is_lost_or_shown_twice_across_two_nodes_and_a_killed_redis() {
     bounded(run(Kill::Redis)).await;
 }

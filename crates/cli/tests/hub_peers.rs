@@ -67,7 +67,7 @@ async fn connected(e: &mut Events) {
 #[tokio::test]
 async fn two_nodes_over_redis_share_count_text_and_notifications() {
     bounded(async {
-        let redis = RedisServer::start().await.unwrap();
+        let mut redis = RedisServer::start_durable().await.unwrap();
         let (da, db) = (
             TempDir::new("node-a").unwrap(),
             TempDir::new("node-b").unwrap(),
@@ -133,6 +133,37 @@ async fn two_nodes_over_redis_share_count_text_and_notifications() {
             v["title"] == json!("second")
         })
         .await;
+
+        // Redis restarts (with its data): each node's pub/sub reconnects and
+        // subscribes again, and each node goes on delivering from the
+        // history. A notification sent on A (retried while Redis is away)
+        // reaches B's client, and a user joining B is counted on A.
+        redis.restart().await.unwrap();
+        let deadline = tokio::time::Instant::now() + Duration::from_secs(20);
+        loop {
+            let ack = sa
+                .emit_with_ack(
+                    "send_notification_request",
+                    json!({"text": "after the restart", "num": 1}),
+                    WAIT,
+                )
+                .await;
+            if matches!(&ack, Ok(a) if a.first().is_some_and(|v| v["ok"] == json!(true))) {
+                break;
+            }
+            assert!(
+                tokio::time::Instant::now() < deadline,
+                "no publish after the restart: {ack:?}"
+            );
+            tokio::time::sleep(Duration::from_millis(200)).await;
+        }
+        event_where(&mut eb, "send_notification", |v| {
+            v["title"] == json!("after the restart")
+        })
+        .await;
+        let (_ce, _se, mut ee) = ClientBuilder::new(node_b.url()).connect().unwrap();
+        connected(&mut ee).await;
+        event_where(&mut ea, "count_update", |v| v == &json!({"user_count": 5})).await;
     })
     .await;
 }

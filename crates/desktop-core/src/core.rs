@@ -687,6 +687,11 @@ impl Core {
     }
 }
 
+/// How long the core waits before a new link when the hub closed the
+/// connection (Socket.IO clients do not reconnect after that by themselves;
+/// a tray must, or it misses every alert until the user notices).
+const RECONNECT_AFTER_HUB_CLOSED: std::time::Duration = std::time::Duration::from_secs(3);
+
 /// Sends a `text_rebase` (the replica's edits of an older epoch) and, once
 /// the hub has taken or refused it for good, forgets it (ending the switch
 /// to the new document that waits for it); otherwise it is kept and sent
@@ -748,6 +753,21 @@ impl LinkSink for Core {
             serde_json::to_value(&status).unwrap_or(Value::Null),
         );
         self.changed();
+    }
+
+    fn closed_by_hub(&self) {
+        let me = self.me.clone();
+        tokio::spawn(async move {
+            tokio::time::sleep(RECONNECT_AFTER_HUB_CLOSED).await;
+            let Some(core) = me.upgrade() else { return };
+            if matches!(lock(&core.live).status, UiStatus::Connected) {
+                return;
+            }
+            info!("reconnecting after the hub closed the connection");
+            if let Err(e) = core.connect().await {
+                warn!(error = %e, "reconnecting failed");
+            }
+        });
     }
 
     fn count(&self, count: u64) {

@@ -108,6 +108,10 @@ pub trait LinkSink: Send + Sync + 'static {
     /// syncs the text over `text_sync`; `epoch`: its history's (none from
     /// older hubs); `text_epoch`: its text document's.
     fn welcome(&self, last_id: u64, yjs: bool, epoch: Option<String>, text_epoch: Option<u32>);
+    /// The hub closed our connection (a client it found too slow or too
+    /// busy): Socket.IO does not reconnect after that by itself, so the
+    /// owner starts a new link after a pause (it replays what it missed).
+    fn closed_by_hub(&self) {}
 }
 
 /// Why a request was not accepted (the UI's `SendResult`, `ui/src/core/ack.ts`).
@@ -223,8 +227,16 @@ impl HubLink {
                                 while let Some(event) = events.try_next() {
                                     dispatch(event, sink.as_ref());
                                 }
-                                if !matches!(reason, pushdesk_socketio::DisconnectReason::ConnectError) {
-                                    sink.status(UiStatus::Disconnected { reason: reason.to_string(), refused: false });
+                                match reason {
+                                    pushdesk_socketio::DisconnectReason::ConnectError => {}
+                                    pushdesk_socketio::DisconnectReason::IoServerDisconnect => {
+                                        sink.status(UiStatus::Reconnecting {
+                                            attempt: 0,
+                                            error: Some("the hub closed the connection".into()),
+                                        });
+                                        sink.closed_by_hub();
+                                    }
+                                    reason => sink.status(UiStatus::Disconnected { reason: reason.to_string(), refused: false }),
                                 }
                             }
                             ConnectionState::Connecting | ConnectionState::Connected { .. } => {}

@@ -75,6 +75,12 @@ pub struct HubState {
     pub unstored: tokio::sync::broadcast::Sender<Notification>,
     /// Publishes per scoped token, over Socket.IO and HTTP together.
     pub per_token: KeyedBuckets,
+    /// With Redis: wakes this node's [`crate::delivery::follow`] after a
+    /// publish here (`None`: the publisher delivers, with the local store).
+    pub follower: Option<Arc<tokio::sync::Notify>>,
+    /// With Redis: the newest id this node has delivered to its sockets
+    /// (a joining socket replays up to it).
+    pub delivered: tokio::sync::watch::Sender<u64>,
 }
 
 impl HubState {
@@ -93,6 +99,8 @@ impl HubState {
             publish_lock: tokio::sync::Mutex::new(()),
             published: tokio::sync::watch::Sender::new(0),
             unstored: tokio::sync::broadcast::Sender::new(64),
+            follower: None,
+            delivered: tokio::sync::watch::Sender::new(0),
             limits,
         }
     }
@@ -126,7 +134,7 @@ struct Conn {
     text: TokenBucket,
 }
 
-fn now_ms() -> u64 {
+pub(crate) fn now_ms() -> u64 {
     SystemTime::now()
         .duration_since(UNIX_EPOCH)
         .map_or(0, |d| u64::try_from(d.as_millis()).unwrap_or(u64::MAX))
@@ -265,7 +273,12 @@ async fn greet<A: Adapter>(
         last_seen = Some(0);
     }
     let _guard = state.publish_lock.lock().await;
-    let last_id = state.store.last_id().await.unwrap_or(0);
+    // With Redis, what this node has delivered: the rest comes live.
+    let upto = state.follower.as_ref().map(|_| *state.delivered.borrow());
+    let last_id = match upto {
+        Some(upto) => upto,
+        None => state.store.last_id().await.unwrap_or(0),
+    };
     let text_epoch = state.text.epoch();
     let _ = s.emit(
         "welcome",
@@ -311,7 +324,7 @@ async fn greet<A: Adapter>(
     }
 
     if let Some(after) = last_seen {
-        replay(&s, &state, after, &channels).await;
+        replay(&s, &state, after, upto, &channels).await;
     }
     s.join(channels.rooms());
 }
@@ -326,11 +339,13 @@ const REPLAY_STALL: Duration = Duration::from_secs(2);
 /// long skips nothing. When its send buffer is full, replay waits for it
 /// to drain; a client that does not read for [`REPLAY_STALL`] is
 /// disconnected rather than silently skipped: it reconnects and asks for
-/// the rest after the last id it got.
+/// the rest after the last id it got. Stops after `upto` when given (with
+/// Redis: what this node has delivered; the rest comes live).
 async fn replay<A: Adapter>(
     s: &SocketRef<A>,
     state: &HubState,
     mut after: u64,
+    upto: Option<u64>,
     channels: &Subscription,
 ) {
     let filter = channels.filter();
@@ -346,7 +361,11 @@ async fn replay<A: Adapter>(
             }
         };
         let now = now_ms();
-        for n in &missed {
+        let beyond = |n: &Notification| upto.is_some_and(|u| n.id.unwrap_or(0) > u);
+        if missed.first().is_some_and(beyond) {
+            break;
+        }
+        for n in missed.iter().take_while(|n| !beyond(n)) {
             if n.is_expired(now) {
                 // Its ttl passed while the client was away: not shown late.
                 after = n.id.unwrap_or(after);
@@ -806,7 +825,8 @@ async fn change_subscription<A: Adapter>(
     if subscribe {
         let added = current.add(&requested);
         if let Some(after) = data.get("last_id").and_then(Value::as_u64) {
-            replay(s, state, after, &added).await;
+            let upto = state.follower.as_ref().map(|_| *state.delivered.borrow());
+            replay(s, state, after, upto, &added).await;
         }
         s.join(added.rooms());
     } else {
@@ -836,7 +856,11 @@ pub async fn publish<A: Adapter>(
     io: &SocketIo<A>,
     notification: Notification,
 ) -> Result<Notification, String> {
-    let _guard = state.publish_lock.lock().await;
+    // With Redis the followers deliver in id order; no lock is needed here.
+    let _guard = match state.follower {
+        Some(_) => None,
+        None => Some(state.publish_lock.lock().await),
+    };
     let now = now_ms();
     let stored = match state.store.publish(notification.clone(), now).await {
         Ok(stored) => stored,
@@ -850,8 +874,13 @@ pub async fn publish<A: Adapter>(
             return Err(NOT_STORED.to_owned());
         }
     };
-    broadcast_notification(io, &stored).await;
-    state.published.send_replace(stored.id.unwrap_or_default());
+    match &state.follower {
+        Some(follower) => follower.notify_one(),
+        None => {
+            crate::delivery::deliver_local(io, &stored);
+            state.published.send_replace(stored.id.unwrap_or_default());
+        }
+    }
     Ok(stored)
 }
 
@@ -859,7 +888,9 @@ pub async fn publish<A: Adapter>(
 const NOT_STORED: &str = "the hub could not store the notification: it was delivered to the \
      clients connected now, but it is not in the history and will not be replayed";
 
-/// Sends `n` to every socket that follows its channel.
+/// Sends `n` to every socket that follows its channel, on every node (the
+/// adapter): for a notification the store could not keep, so that no
+/// follower will read it from the history.
 async fn broadcast_notification<A: Adapter>(io: &SocketIo<A>, n: &Notification) {
     if let Err(e) = io
         .within(vec![

@@ -6,6 +6,8 @@
 //! * [`store`]: user count, shared text and notification history, in
 //!   process with SQLite or in Redis for several nodes.
 //! * [`handlers`]: the Socket.IO events, generic over the adapter.
+//! * [`delivery`]: each stored notification to this node's sockets, in id
+//!   order (with Redis, every node following the history).
 //! * [`server`]: HTTP: the embedded UI, `/health`, the origin check, TLS.
 //! * [`access`]: origin allow-list, [`Rights`](access::Rights)
 //!   on channel patterns. Pure.
@@ -17,6 +19,7 @@
 //! * [`http`]: publishing and subscribing over plain HTTP: the native API,
 //!   ntfy's and Gotify's.
 //! * [`ratelimit`]: the per-connection token bucket. Pure.
+//! * [`pubsub`]: the Redis pub/sub under the Socket.IO adapter, reconnecting.
 //! * [`assets`]: the embedded web UI and its CSP.
 //! * [`error`]: why a hub could not start ([`HubError`]).
 
@@ -24,9 +27,11 @@ pub mod access;
 pub mod assets;
 pub mod config;
 pub mod conncap;
+pub mod delivery;
 pub mod error;
 pub mod handlers;
 pub mod http;
+pub mod pubsub;
 pub mod ratelimit;
 pub mod server;
 pub mod store;

@@ -17,7 +17,7 @@ use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use serde_json::json;
 use socketioxide::SocketIo;
-use socketioxide_redis::{RedisAdapter, RedisAdapterCtr};
+use socketioxide_redis::{CustomRedisAdapter, RedisAdapterConfig, RedisAdapterCtr};
 use tokio::task::JoinHandle;
 use tracing::{info, warn};
 
@@ -116,12 +116,13 @@ pub async fn start(config: HubConfig) -> Result<RunningHub, HubError> {
         config.tokens_file.clone(),
     )?);
     let text = crate::text::TextHub::load(store.clone(), config.text).await?;
-    let hub = Arc::new(HubState::new(
-        store.clone(),
-        text,
-        credentials,
-        config.limits.clone(),
-    ));
+    let mut state = HubState::new(store.clone(), text, credentials, config.limits.clone());
+    // With Redis every node delivers from the history (see `delivery`).
+    let history = store.watch_history();
+    if history.is_some() {
+        state.follower = Some(Arc::new(tokio::sync::Notify::new()));
+    }
+    let hub = Arc::new(state);
     let builder = SocketIo::builder()
         .max_payload(config.limits.max_payload)
         .max_buffer_size(1024)
@@ -141,15 +142,24 @@ pub async fn start(config: HubConfig) -> Result<RunningHub, HubError> {
     let app = match &config.redis {
         Some(url) => {
             let client = redis_resp3_client(url)?;
-            let adapter = RedisAdapterCtr::new_with_redis(&client)
+            let driver = crate::pubsub::ReconnectingDriver::new(&client)
                 .await
                 .map_err(|e| HubError::Redis(e.to_string()))?;
+            let adapter = RedisAdapterCtr::new_with_driver(driver, RedisAdapterConfig::default());
             let (layer, io) = builder
-                .with_adapter::<RedisAdapter<_>>(adapter)
+                .with_adapter::<CustomRedisAdapter<_, crate::pubsub::ReconnectingDriver>>(adapter)
                 .build_layer();
             handlers::register(&io, hub.clone())
                 .await
                 .map_err(|e| HubError::Redis(e.to_string()))?;
+            if let (Some(history), Some(local)) = (history, hub.follower.clone()) {
+                tokio::spawn(crate::delivery::follow(
+                    Arc::downgrade(&hub),
+                    io.clone(),
+                    history,
+                    local,
+                ));
+            }
             let api = ApiState::new(hub.clone(), publisher(&io, &hub));
             closer = Box::new(move || {
                 let io = io.clone();

@@ -342,6 +342,18 @@ impl Store {
         }
     }
 
+    /// With Redis: wakes whenever any node stores a notification (and
+    /// after a reconnect to Redis), so that each node delivers to its own
+    /// clients from the history, in id order, and misses nothing that was
+    /// stored. `None` with the local store (one process publishes and
+    /// delivers).
+    pub fn watch_history(&self) -> Option<tokio::sync::mpsc::Receiver<()>> {
+        match &self.backend {
+            Backend::Local(_) => None,
+            Backend::Redis(s) => Some(s.watch_history()),
+        }
+    }
+
     /// With Redis: the updates other nodes (and this one) store after
     /// `after`, as they come, with their marks; `None` for the local store,
     /// where this process is the only writer.

@@ -35,6 +35,7 @@ use super::{Retention, StoreError, TextMark};
 /// | `P` `next_id` | string (integer) | the last notification id handed out (`INCR`) |
 /// | `P` `history` | sorted set | score: id; member: the notification's JSON (starting `{"id":N,`) |
 /// | `P` `history:ts` | sorted set | score: timestamp (Unix ms); member: id, for pruning by age |
+/// | `P` `history:feed` | stream (capped, about [`FEED_LEN`] entries) | one entry (field `id`) per notification stored: wakes every node's delivery |
 /// | `P` `text` | string | the shared text, as plain text as of the last compaction |
 /// | `P` `text:log` | stream | the shared text's document: one Yjs update per entry (field `u`) |
 /// | `P` `text:snap` | hash | `mark`: the last log entry folded in; `data`: the document up to it, compacted |
@@ -81,6 +82,10 @@ const MIN_NODE_TTL: Duration = Duration::from_millis(300);
 /// At most this many members per round trip when reading history.
 const BATCH: usize = 500;
 
+/// About how many entries `history:feed` keeps (it only wakes readers;
+/// the history itself is the sorted set).
+pub const FEED_LEN: usize = 1000;
+
 /// How the connection manager connects and retries.
 fn manager_config() -> ConnectionManagerConfig {
     ConnectionManagerConfig::new()
@@ -111,10 +116,10 @@ end
     };
 }
 
-/// Publish: KEYS next_id, history, history:ts; ARGV the JSON without `id`
-/// (an object with at least one key), the timestamp, max_count. Returns
-/// the id. The id is also kept above any id already in the history, in
-/// case `next_id` alone was lost.
+/// Publish: KEYS next_id, history, history:ts, history:feed; ARGV the JSON
+/// without `id` (an object with at least one key), the timestamp,
+/// max_count, the feed's length. Returns the id. The id is also kept above
+/// any id already in the history, in case `next_id` alone was lost.
 static PUBLISH: LazyLock<Script> = LazyLock::new(|| {
     Script::new(concat!(
         trim_lua!(),
@@ -129,6 +134,7 @@ local sid = string.format('%d', id)
 redis.call('ZADD', KEYS[2], sid, '{"id":' .. sid .. ',' .. string.sub(ARGV[1], 2))
 redis.call('ZADD', KEYS[3], ARGV[2], sid)
 trim(tonumber(ARGV[3]))
+redis.call('XADD', KEYS[4], 'MAXLEN', '~', ARGV[4], '*', 'id', sid)
 return id
 "#
     ))
@@ -241,6 +247,7 @@ struct Keys {
     epoch: String,
     history: String,
     history_ts: String,
+    feed: String,
     text: String,
     text_log: String,
     text_snap: String,
@@ -257,6 +264,7 @@ impl Keys {
             epoch: key("epoch"),
             history: key("history"),
             history_ts: key("history:ts"),
+            feed: key("history:feed"),
             text: key("text"),
             text_log: key("text:log"),
             text_snap: key("text:snap"),
@@ -494,9 +502,11 @@ impl RedisStore {
             .key(&self.keys.next_id)
             .key(&self.keys.history)
             .key(&self.keys.history_ts)
+            .key(&self.keys.feed)
             .arg(json)
             .arg(now_ms)
             .arg(self.retention.max_count)
+            .arg(FEED_LEN)
             .invoke_async(&mut self.conn.clone())
             .await?;
         n.id = Some(id);
@@ -775,6 +785,76 @@ impl RedisStore {
                     }
                     Err(e) => {
                         tracing::warn!(error = %e, "shared text: reading other nodes' edits failed; retrying");
+                        conn = None;
+                        tokio::time::sleep(Duration::from_secs(1)).await;
+                    }
+                }
+            }
+        });
+        rx
+    }
+
+    /// Wakes the receiver whenever a node stores a notification (`XREAD
+    /// BLOCK` on `history:feed`, on a connection of its own), and after
+    /// every reconnect (what was stored meanwhile is in the history),
+    /// until the receiver is dropped. Every wake means: read the history
+    /// after what you have delivered.
+    pub(crate) fn watch_history(&self) -> tokio::sync::mpsc::Receiver<()> {
+        let (tx, rx) = tokio::sync::mpsc::channel(1);
+        let client = self.client.clone();
+        let key = self.keys.feed.clone();
+        tokio::spawn(async move {
+            let config = redis::AsyncConnectionConfig::new()
+                .set_connection_timeout(Some(Duration::from_secs(5)))
+                .set_response_timeout(Some(Duration::from_secs(15)));
+            let mut conn = None;
+            // "$": entries added from now on; then the last one read.
+            let mut mark = "$".to_owned();
+            while !tx.is_closed() {
+                let c = match &mut conn {
+                    Some(c) => c,
+                    None => match client
+                        .get_multiplexed_async_connection_with_config(&config)
+                        .await
+                    {
+                        Ok(c) => {
+                            // Whatever was stored while we were away.
+                            let _ = tx.try_send(());
+                            conn.insert(c)
+                        }
+                        Err(e) => {
+                            tracing::warn!(error = %e, "notifications: cannot reach Redis to follow other nodes' publishes");
+                            tokio::time::sleep(Duration::from_secs(1)).await;
+                            continue;
+                        }
+                    },
+                };
+                let read: Result<XReadReply, _> = redis::cmd("XREAD")
+                    .arg("COUNT")
+                    .arg(BATCH)
+                    .arg("BLOCK")
+                    .arg(5_000)
+                    .arg("STREAMS")
+                    .arg(&key)
+                    .arg(&mark)
+                    .query_async(c)
+                    .await;
+                match read {
+                    Ok(streams) => {
+                        let last = streams
+                            .into_iter()
+                            .flatten()
+                            .flat_map(|(_, entries)| entries)
+                            .map(|(id, _)| id)
+                            .next_back();
+                        if let Some(id) = last {
+                            mark = id;
+                            // Full: a wake is pending already, which covers this.
+                            let _ = tx.try_send(());
+                        }
+                    }
+                    Err(e) => {
+                        tracing::warn!(error = %e, "notifications: following other nodes' publishes failed; retrying");
                         conn = None;
                         tokio::time::sleep(Duration::from_secs(1)).await;
                     }
