@@ -45,6 +45,9 @@ pub enum AlertEvent {
     },
 }
 
+/// How long a notification waits for its icon before it is shown without.
+pub const ICON_BUDGET: std::time::Duration = std::time::Duration::from_millis(1500);
+
 /// Native notifications and their icons.
 pub struct Alerts {
     notifier: Option<Notifier>,
@@ -66,11 +69,20 @@ impl Alerts {
         app_name: &str,
         icon_dir: PathBuf,
     ) -> (Self, mpsc::UnboundedReceiver<AlertEvent>, Option<String>) {
-        let (tx, rx) = mpsc::unbounded_channel();
         let icons = IconCache::new(icon_dir)
             .map_err(|e| warn!(error = %e, "no icon cache; notifications come without icons"))
             .ok();
-        match Notifier::new(app_name).await {
+        Self::with(Notifier::new(app_name).await, icons)
+    }
+
+    /// The same over a notifier connection and an icon cache made by the
+    /// caller (tests: a private bus, other icon options).
+    pub fn with(
+        notifier: pushdesk_notifier::Result<(Notifier, pushdesk_notifier::NotifierEvents)>,
+        icons: Option<IconCache>,
+    ) -> (Self, mpsc::UnboundedReceiver<AlertEvent>, Option<String>) {
+        let (tx, rx) = mpsc::unbounded_channel();
+        match notifier {
             Ok((notifier, mut events)) => {
                 tokio::spawn(async move {
                     while let Some(event) = events.recv().await {
@@ -178,13 +190,28 @@ impl Alerts {
         }
     }
 
+    /// The icon's file, if it is cached or arrives within [`ICON_BUDGET`]:
+    /// notifications are shown one after another, so a slow icon host must
+    /// not hold up the ones behind. A fetch still under way goes on, and
+    /// the next notification with that icon finds it cached.
     async fn fetch_icon(&self, url: &url::Url, hub: &url::Url) -> Result<PathBuf, String> {
-        match &self.icons {
-            Some(cache) => cache
-                .fetch_for(url, Some(hub))
+        let Some(cache) = self.icons.clone() else {
+            return Err("no icon cache".into());
+        };
+        let (url, hub) = (url.clone(), hub.clone());
+        let fetch = tokio::spawn(async move {
+            cache
+                .fetch_for(&url, Some(&hub))
                 .await
-                .map_err(|e| e.to_string()),
-            None => Err("no icon cache".into()),
+                .map_err(|e| e.to_string())
+        });
+        match tokio::time::timeout(ICON_BUDGET, fetch).await {
+            Ok(Ok(result)) => result,
+            Ok(Err(e)) => Err(format!("icon fetch failed: {e}")),
+            Err(_) => Err(format!(
+                "the icon host took over {} ms: shown without it (fetched for next time)",
+                ICON_BUDGET.as_millis()
+            )),
         }
     }
 }
