@@ -657,6 +657,132 @@ async fn a_gap_larger_than_a_replay_page_and_the_send_buffer_is_replayed_whole()
     .await;
 }
 
+/// A client that stops reading for a moment while notifications keep coming
+/// live: once its send buffer is full the hub stops sending to it and
+/// disconnects it rather than skip one (a client that then reads on would
+/// see a gap), and back after the last id it got it replays the rest:
+/// every id, once, in order, also those published after it read again.
+/// (A raw WebSocket: our client keeps reading into its own queue.)
+#[tokio::test]
+async fn a_client_that_stops_reading_for_a_moment_misses_nothing() {
+    use futures_util::{SinkExt as _, StreamExt as _};
+    use tokio_tungstenite::tungstenite::Message;
+    bounded(async {
+        let dir = TempDir::new("hub-slow-reader").unwrap();
+        let hub = hub(
+            &dir,
+            &["--notify-rate", "100000", "--notify-burst", "100000"],
+        )
+        .await;
+        let (_c, s, _e) = connect_settled(&hub.url()).await;
+        let publish = |from: u64, to: u64| {
+            let s = s.clone();
+            async move {
+                // About 4 KiB each, so the buffers fill soon.
+                let body = "x".repeat(4000);
+                let mut pending = Vec::new();
+                for i in from..to {
+                    let (s, body) = (s.clone(), body.clone());
+                    pending.push(tokio::spawn(async move {
+                        s.emit_with_ack(
+                            "send_notification_request",
+                            json!({"text": format!("n{i}"), "body": body}),
+                            WAIT,
+                        )
+                        .await
+                    }));
+                }
+                for p in pending {
+                    p.await.unwrap().unwrap();
+                }
+            }
+        };
+        let ws_url = format!(
+            "{}/socket.io/?EIO=4&transport=websocket",
+            hub.url().replacen("http", "ws", 1)
+        );
+        let (mut ws, _) = tokio_tungstenite::connect_async(ws_url).await.unwrap();
+        loop {
+            match ws.next().await {
+                Some(Ok(Message::Text(t))) if t.starts_with('0') => break,
+                Some(Ok(_)) => {}
+                other => panic!("no open packet: {other:?}"),
+            }
+        }
+        ws.send(Message::text("40")).await.unwrap();
+        loop {
+            match tokio::time::timeout(WAIT, ws.next()).await.unwrap() {
+                Some(Ok(Message::Text(t))) if t.starts_with("40") => break,
+                Some(Ok(_)) => {}
+                other => panic!("no connect ack: {other:?}"),
+            }
+        }
+        // It reads nothing while more arrive than its send buffer (1024
+        // packets) and the kernel's socket buffers hold...
+        const FIRST: u64 = 3000;
+        const MORE: u64 = 100;
+        publish(0, FIRST).await;
+        // ...then reads on (answering pings), while more are published.
+        let mut ids: Vec<u64> = Vec::new();
+        let mut disconnected = false;
+        let mut published_more = false;
+        loop {
+            let idle = Duration::from_secs(3);
+            match tokio::time::timeout(idle, ws.next()).await {
+                Ok(Some(Ok(Message::Text(t)))) if t.starts_with("42") => {
+                    let event: Value = serde_json::from_str(&t[2..]).unwrap();
+                    if event[0] == "send_notification" {
+                        ids.push(event[1]["id"].as_u64().unwrap());
+                    }
+                }
+                Ok(Some(Ok(Message::Text(t)))) if t == "2" => {
+                    let _ = ws.send(Message::text("3")).await;
+                }
+                Ok(Some(Ok(Message::Text(t)))) if t.starts_with("41") => {
+                    disconnected = true;
+                    break;
+                }
+                Ok(Some(Ok(Message::Close(_)) | Err(_)) | None) => {
+                    disconnected = true;
+                    break;
+                }
+                Ok(Some(Ok(_))) => {}
+                Err(_) if !published_more => {
+                    published_more = true;
+                    publish(FIRST, FIRST + MORE).await;
+                }
+                Err(_) => break,
+            }
+        }
+        assert!(
+            disconnected,
+            "the hub kept the connection after skipping: {} read",
+            ids.len()
+        );
+        assert_eq!(
+            ids,
+            (1..=ids.len() as u64).collect::<Vec<_>>(),
+            "nothing skipped before the disconnect"
+        );
+        if !published_more {
+            publish(FIRST, FIRST + MORE).await;
+        }
+        // Back after the last id it got: the rest, in order, once.
+        let last = ids.last().copied().unwrap_or(0);
+        let (c, _s, mut e) = resume(&hub.url(), json!({"last_id": last}));
+        while (ids.len() as u64) < FIRST + MORE {
+            ids.push(
+                event(&mut e, "send_notification").await["id"]
+                    .as_u64()
+                    .unwrap(),
+            );
+        }
+        assert_eq!(ids, (1..=FIRST + MORE).collect::<Vec<_>>());
+        c.disconnect().await;
+    })
+    .await;
+}
+
 #[tokio::test]
 async fn a_notification_whose_ttl_passed_is_not_replayed() {
     bounded(async {

@@ -21,6 +21,7 @@ use std::time::Duration;
 
 use pushdesk_hub_model::{Notification, events};
 use socketioxide::adapter::Adapter;
+use socketioxide::extract::SocketRef;
 use socketioxide::{SendError, SocketError, SocketIo};
 use tokio::sync::{Notify, mpsc};
 use tracing::{debug, warn};
@@ -49,12 +50,33 @@ pub fn deliver_local<A: Adapter>(io: &SocketIo<A>, n: &Notification) -> usize {
             Ok(()) => sent += 1,
             Err(SendError::Socket(SocketError::InternalChannelFull)) => {
                 warn!(sid = %s.id, id = ?n.id, "a client stopped reading: disconnecting it (it replays on reconnect)");
-                let _ = s.disconnect();
+                drop_slow(s);
             }
             Err(e) => debug!(sid = %s.id, error = %e, "not sent to a closing socket"),
         }
     }
     sent
+}
+
+/// A socket that cannot take more (its send buffer is full): it leaves
+/// every room at once, so nothing is sent past what it has (a client that
+/// was only slow for a moment would otherwise see a gap), and is
+/// disconnected as soon as the DISCONNECT packet fits in its buffer
+/// (socketioxide refuses to disconnect a socket whose buffer is full); it
+/// replays the rest after the last id it got when it comes back. One that
+/// never reads again is closed by its transport's ping timeout.
+pub fn drop_slow<A: Adapter>(s: SocketRef<A>) {
+    s.leave_all();
+    tokio::spawn(async move {
+        for _ in 0..600 {
+            match s.clone().disconnect() {
+                Err(SocketError::InternalChannelFull) => {
+                    tokio::time::sleep(Duration::from_millis(100)).await;
+                }
+                _ => return,
+            }
+        }
+    });
 }
 
 /// With Redis: delivers to this node's sockets what any node stores,

@@ -323,10 +323,13 @@ async fn greet<A: Adapter>(
         state.text.leave(s.id.as_str());
     }
 
-    if let Some(after) = last_seen {
-        replay(&s, &state, after, upto, &channels).await;
+    let caught_up = match last_seen {
+        Some(after) => replay(&s, &state, after, upto, &channels).await,
+        None => true,
+    };
+    if caught_up {
+        s.join(channels.rooms());
     }
-    s.join(channels.rooms());
 }
 
 /// How long replay waits, in all, for a slow client's send buffer to drain
@@ -340,14 +343,15 @@ const REPLAY_STALL: Duration = Duration::from_secs(2);
 /// to drain; a client that does not read for [`REPLAY_STALL`] is
 /// disconnected rather than silently skipped: it reconnects and asks for
 /// the rest after the last id it got. Stops after `upto` when given (with
-/// Redis: what this node has delivered; the rest comes live).
+/// Redis: what this node has delivered; the rest comes live). Returns
+/// whether the socket may join its rooms (false: it is being disconnected).
 async fn replay<A: Adapter>(
     s: &SocketRef<A>,
     state: &HubState,
     mut after: u64,
     upto: Option<u64>,
     channels: &Subscription,
-) {
+) -> bool {
     let filter = channels.filter();
     let page = state.limits.replay_max.max(1);
     let mut sent = 0usize;
@@ -357,7 +361,7 @@ async fn replay<A: Adapter>(
             Ok(missed) => missed,
             Err(e) => {
                 warn!(error = %e, "replay failed");
-                return;
+                return true;
             }
         };
         let now = now_ms();
@@ -383,12 +387,12 @@ async fn replay<A: Adapter>(
                     }
                     Err(SendError::Socket(SocketError::InternalChannelFull)) => {
                         warn!(sid = %s.id, after, "a replaying client stopped reading: disconnecting it");
-                        let _ = s.clone().disconnect();
-                        return;
+                        crate::delivery::drop_slow(s.clone());
+                        return false;
                     }
                     Err(e) => {
                         debug!(sid = %s.id, error = %e, "replay stopped");
-                        return;
+                        return false;
                     }
                 }
             }
@@ -400,6 +404,7 @@ async fn replay<A: Adapter>(
         }
     }
     debug!(sid = %s.id, count = sent, "replayed");
+    true
 }
 
 async fn broadcast_count<A: Adapter>(io: &SocketIo<A>, count: u64) {
@@ -824,11 +829,16 @@ async fn change_subscription<A: Adapter>(
     let mut current = session.channels();
     if subscribe {
         let added = current.add(&requested);
-        if let Some(after) = data.get("last_id").and_then(Value::as_u64) {
-            let upto = state.follower.as_ref().map(|_| *state.delivered.borrow());
-            replay(s, state, after, upto, &added).await;
+        let caught_up = match data.get("last_id").and_then(Value::as_u64) {
+            Some(after) => {
+                let upto = state.follower.as_ref().map(|_| *state.delivered.borrow());
+                replay(s, state, after, upto, &added).await
+            }
+            None => true,
+        };
+        if caught_up {
+            s.join(added.rooms());
         }
-        s.join(added.rooms());
     } else {
         let removed = current.remove(&requested);
         s.leave(removed.rooms());
