@@ -208,38 +208,21 @@ impl HubLink {
             loop {
                 tokio::select! {
                     event = events.next() => {
-                        let Some(event) = event else { break };
+                        let Some(event) = event else {
+                            // The client stopped: its last state says why
+                            // (the watch may not have been read yet).
+                            let state = states.borrow_and_update().clone();
+                            on_state(state, &mut events, sink.as_ref());
+                            break;
+                        };
                         dispatch(event, sink.as_ref());
                     }
                     changed = states.changed() => {
                         if changed.is_err() { break; }
                         let state = states.borrow_and_update().clone();
                         debug!(%state, "hub connection");
-                        match state {
-                            ConnectionState::Reconnecting { attempt, error, .. } => {
-                                sink.status(UiStatus::Reconnecting {
-                                    attempt,
-                                    error: (!error.is_empty()).then_some(error),
-                                });
-                            }
-                            ConnectionState::Disconnected { reason } => {
-                                // A refusal was already reported by the namespace.
-                                while let Some(event) = events.try_next() {
-                                    dispatch(event, sink.as_ref());
-                                }
-                                match reason {
-                                    pushdesk_socketio::DisconnectReason::ConnectError => {}
-                                    pushdesk_socketio::DisconnectReason::IoServerDisconnect => {
-                                        sink.status(UiStatus::Reconnecting {
-                                            attempt: 0,
-                                            error: Some("the hub closed the connection".into()),
-                                        });
-                                        sink.closed_by_hub();
-                                    }
-                                    reason => sink.status(UiStatus::Disconnected { reason: reason.to_string(), refused: false }),
-                                }
-                            }
-                            ConnectionState::Connecting | ConnectionState::Connected { .. } => {}
+                        if on_state(state, &mut events, sink.as_ref()) {
+                            break;
                         }
                     }
                 }
@@ -322,6 +305,45 @@ impl HubLink {
     pub async fn stop(&self) {
         self.client.disconnect().await;
         self.task.abort();
+    }
+}
+
+/// Reports a connection state to `sink`; returns whether the client has
+/// stopped (a refusal was already reported by the namespace).
+fn on_state(
+    state: ConnectionState,
+    events: &mut pushdesk_socketio::Events,
+    sink: &dyn LinkSink,
+) -> bool {
+    match state {
+        ConnectionState::Reconnecting { attempt, error, .. } => {
+            sink.status(UiStatus::Reconnecting {
+                attempt,
+                error: (!error.is_empty()).then_some(error),
+            });
+            false
+        }
+        ConnectionState::Disconnected { reason } => {
+            while let Some(event) = events.try_next() {
+                dispatch(event, sink);
+            }
+            match reason {
+                pushdesk_socketio::DisconnectReason::ConnectError => {}
+                pushdesk_socketio::DisconnectReason::IoServerDisconnect => {
+                    sink.status(UiStatus::Reconnecting {
+                        attempt: 0,
+                        error: Some("the hub closed the connection".into()),
+                    });
+                    sink.closed_by_hub();
+                }
+                reason => sink.status(UiStatus::Disconnected {
+                    reason: reason.to_string(),
+                    refused: false,
+                }),
+            }
+            true
+        }
+        ConnectionState::Connecting | ConnectionState::Connected { .. } => false,
     }
 }
 

@@ -67,13 +67,27 @@ pub fn deliver_local<A: Adapter>(io: &SocketIo<A>, n: &Notification) -> usize {
 /// never reads again is closed by its transport's ping timeout.
 pub fn drop_slow<A: Adapter>(s: SocketRef<A>) {
     s.leave_all();
+    disconnect_soon(s);
+}
+
+/// Disconnects `s` now, or as soon as its send buffer has room for the
+/// DISCONNECT packet (socketioxide's `disconnect` does nothing to a socket
+/// whose buffer is full; a client flooding the hub fills it with acks).
+pub fn disconnect_soon<A: Adapter>(s: SocketRef<A>) {
+    if !matches!(
+        s.clone().disconnect(),
+        Err(SocketError::InternalChannelFull)
+    ) {
+        return;
+    }
     tokio::spawn(async move {
         for _ in 0..600 {
-            match s.clone().disconnect() {
-                Err(SocketError::InternalChannelFull) => {
-                    tokio::time::sleep(Duration::from_millis(100)).await;
-                }
-                _ => return,
+            tokio::time::sleep(Duration::from_millis(100)).await;
+            if !matches!(
+                s.clone().disconnect(),
+                Err(SocketError::InternalChannelFull)
+            ) {
+                return;
             }
         }
     });

@@ -646,7 +646,7 @@ fn register_events<A: Adapter>(
                 match outcome {
                     None => {
                         debug!(sid = %s.id, "too many text_sync messages: disconnecting");
-                        let _ = s.disconnect();
+                        crate::delivery::disconnect_soon(s);
                     }
                     Some(Ok(synced)) => {
                         for reply in &synced.replies {
@@ -687,7 +687,7 @@ fn register_events<A: Adapter>(
                 match outcome {
                     None => {
                         debug!(sid = %s.id, "too many text messages: disconnecting");
-                        let _ = s.disconnect();
+                        crate::delivery::disconnect_soon(s);
                     }
                     Some(Ok(Some((epoch, update)))) => {
                         let result = stored(&state, epoch, update).await;

@@ -106,6 +106,12 @@ io.on("connection", (socket) => {
   });
 
   socket.on("send_notification_request", (json) => {
+    // Test hook: a server-side disconnect of the sender (the desktop core
+    // can only send notifications; see crates/desktop-core/tests/hub_closed.rs).
+    if (json && json.text === "__disconnect_me__") {
+      socket.disconnect(true);
+      return;
+    }
     io.emit("send_notification", {
       title: json.text,
       body: "this is push notification.",
