@@ -36,7 +36,7 @@ for _ in $(seq 100); do curl -sf "http://127.0.0.1:$port/health" >/dev/null && b
 # The tray, as a user runs it, on its own display and session bus.
 xvfb-run -a dbus-run-session -- sh -c "dunst >/dev/null 2>&1 & exec '$bin/pushdesk-tray' --server 'http://127.0.0.1:$port' --data-dir '$work/tray'" >"$work/tray.log" 2>&1 &
 for _ in $(seq 100); do
-  tray_pid=$(pgrep -f "$bin/pushdesk-tray --server" | head -1 || true)
+  tray_pid=$(pgrep -f "pushdesk-tray --server http://127.0.0.1:$port " | head -1 || true)
   [ -n "$tray_pid" ] && break; sleep 0.1
 done
 [ -n "$tray_pid" ] || { echo "soak: the tray did not start" >&2; cat "$work/tray.log" >&2; exit 1; }

@@ -560,20 +560,17 @@ fn register_events<A: Adapter>(
         })
         .clone()
     };
-    let (sl, wk, c, sock, st3) = (
-        slot.clone(),
-        wake.clone(),
-        conn.clone(),
-        s.clone(),
-        state.clone(),
-    );
-    let start_text_worker = move || {
+    // The socket is passed in, never captured: socketioxide keeps a
+    // socket's handlers after it closes, so a handler holding its own
+    // socket would keep every closed connection in memory for good.
+    let (sl, wk, c, st3) = (slot.clone(), wake.clone(), conn.clone(), state.clone());
+    let start_text_worker = move |s: &SocketRef<A>| {
         text_worker.get_or_init(|| {
             tokio::spawn(apply_text(
                 sl.clone(),
                 wk.clone(),
                 c.clone(),
-                sock.clone(),
+                s.clone(),
                 st3.clone(),
             ));
         });
@@ -617,7 +614,7 @@ fn register_events<A: Adapter>(
                     }
                     pending.acks.push(ack);
                     drop(slot);
-                    start_text_worker();
+                    start_text_worker(&s);
                     wake.notify_one();
                 }
             }
