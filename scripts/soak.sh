@@ -22,6 +22,7 @@ ulimit -n "$(ulimit -Hn)" 2>/dev/null || true
 work=$(mktemp -d)
 tray_pid=""
 cleanup() {
+  set +e
   # The tray first: xvfb-run then stops its Xvfb and the bus by itself.
   [ -n "$tray_pid" ] && kill "$tray_pid" 2>/dev/null && sleep 1
   kill $(jobs -p) 2>/dev/null
