@@ -192,6 +192,86 @@ type XReadReply = Option<Vec<(String, Vec<StreamEntry>)>>;
 /// A stream id before every entry.
 const NO_ENTRY: &str = "0-0";
 
+/// What [`follow_stream`] hands its handler.
+enum StreamRead {
+    /// A (new) connection is up: entries may have been added while there
+    /// was none.
+    Connected,
+    /// The entries one `XREAD` returned after the last one read (none when
+    /// it timed out).
+    Entries(Vec<StreamEntry>),
+}
+
+/// Reads stream `key` after `mark` with `XREAD BLOCK` on a connection of
+/// its own, reconnecting after errors (`what` names it in the logs), and
+/// hands each read to `handle`, until `handle` returns false.
+async fn follow_stream<F, Fut>(
+    client: Client,
+    key: String,
+    mut mark: String,
+    what: &'static str,
+    mut handle: F,
+) where
+    F: FnMut(StreamRead) -> Fut,
+    Fut: std::future::Future<Output = bool>,
+{
+    let config = redis::AsyncConnectionConfig::new()
+        .set_connection_timeout(Some(Duration::from_secs(5)))
+        .set_response_timeout(Some(Duration::from_secs(15)));
+    let mut conn = None;
+    loop {
+        let c = match &mut conn {
+            Some(c) => c,
+            None => match client
+                .get_multiplexed_async_connection_with_config(&config)
+                .await
+            {
+                Ok(c) => {
+                    if !handle(StreamRead::Connected).await {
+                        return;
+                    }
+                    conn.insert(c)
+                }
+                Err(e) => {
+                    tracing::warn!(error = %e, "{what}: cannot reach Redis; retrying");
+                    tokio::time::sleep(Duration::from_secs(1)).await;
+                    continue;
+                }
+            },
+        };
+        let read: Result<XReadReply, _> = redis::cmd("XREAD")
+            .arg("COUNT")
+            .arg(BATCH)
+            .arg("BLOCK")
+            .arg(5_000)
+            .arg("STREAMS")
+            .arg(&key)
+            .arg(&mark)
+            .query_async(c)
+            .await;
+        match read {
+            Ok(streams) => {
+                let entries: Vec<StreamEntry> = streams
+                    .into_iter()
+                    .flatten()
+                    .flat_map(|(_, entries)| entries)
+                    .collect();
+                if let Some((id, _)) = entries.last() {
+                    mark = id.clone();
+                }
+                if !handle(StreamRead::Entries(entries)).await {
+                    return;
+                }
+            }
+            Err(e) => {
+                tracing::warn!(error = %e, "{what}: reading failed; retrying");
+                conn = None;
+                tokio::time::sleep(Duration::from_secs(1)).await;
+            }
+        }
+    }
+}
+
 /// The update in a text log entry's fields (`u`, the update).
 fn entry_update(fields: Vec<Vec<u8>>) -> Option<Vec<u8>> {
     let mut fields = fields.into_iter();
@@ -732,65 +812,32 @@ impl RedisStore {
         after: TextMark,
     ) -> tokio::sync::mpsc::Receiver<(Vec<u8>, TextMark)> {
         let (tx, rx) = tokio::sync::mpsc::channel(256);
-        let client = self.client.clone();
-        let key = self.keys.text_log.clone();
-        let mut mark = match after {
+        let mark = match after {
             TextMark::Stream(id) => id,
             TextMark::Seq(_) => NO_ENTRY.to_owned(),
         };
-        tokio::spawn(async move {
-            let config = redis::AsyncConnectionConfig::new()
-                .set_connection_timeout(Some(Duration::from_secs(5)))
-                .set_response_timeout(Some(Duration::from_secs(15)));
-            let mut conn = None;
-            while !tx.is_closed() {
-                let c = match &mut conn {
-                    Some(c) => c,
-                    None => match client
-                        .get_multiplexed_async_connection_with_config(&config)
-                        .await
-                    {
-                        Ok(c) => conn.insert(c),
-                        Err(e) => {
-                            tracing::warn!(error = %e, "shared text: cannot reach Redis to follow other nodes' edits");
-                            tokio::time::sleep(Duration::from_secs(1)).await;
-                            continue;
-                        }
-                    },
-                };
-                let read: Result<XReadReply, _> = redis::cmd("XREAD")
-                    .arg("COUNT")
-                    .arg(BATCH)
-                    .arg("BLOCK")
-                    .arg(5_000)
-                    .arg("STREAMS")
-                    .arg(&key)
-                    .arg(&mark)
-                    .query_async(c)
-                    .await;
-                match read {
-                    Ok(streams) => {
-                        for (id, fields) in streams
-                            .into_iter()
-                            .flatten()
-                            .flat_map(|(_, entries)| entries)
-                        {
-                            mark = id.clone();
+        let follow = follow_stream(
+            self.client.clone(),
+            self.keys.text_log.clone(),
+            mark,
+            "shared text: following other nodes' edits",
+            move |read| {
+                let tx = tx.clone();
+                async move {
+                    if let StreamRead::Entries(entries) = read {
+                        for (id, fields) in entries {
                             if let Some(update) = entry_update(fields)
                                 && tx.send((update, TextMark::Stream(id))).await.is_err()
                             {
-                                return;
+                                return false;
                             }
                         }
                     }
-                    Err(e) => {
-                        tracing::warn!(error = %e, "shared text: reading other nodes' edits failed; retrying");
-                        conn = None;
-                        tokio::time::sleep(Duration::from_secs(1)).await;
-                    }
+                    !tx.is_closed()
                 }
-            }
-        });
+            },
+        );
+        tokio::spawn(follow);
         rx
     }
 
@@ -801,66 +848,25 @@ impl RedisStore {
     /// after what you have delivered.
     pub(crate) fn watch_history(&self) -> tokio::sync::mpsc::Receiver<()> {
         let (tx, rx) = tokio::sync::mpsc::channel(1);
-        let client = self.client.clone();
-        let key = self.keys.feed.clone();
-        tokio::spawn(async move {
-            let config = redis::AsyncConnectionConfig::new()
-                .set_connection_timeout(Some(Duration::from_secs(5)))
-                .set_response_timeout(Some(Duration::from_secs(15)));
-            let mut conn = None;
-            // "$": entries added from now on; then the last one read.
-            let mut mark = "$".to_owned();
-            while !tx.is_closed() {
-                let c = match &mut conn {
-                    Some(c) => c,
-                    None => match client
-                        .get_multiplexed_async_connection_with_config(&config)
-                        .await
-                    {
-                        Ok(c) => {
-                            // Whatever was stored while we were away.
-                            let _ = tx.try_send(());
-                            conn.insert(c)
-                        }
-                        Err(e) => {
-                            tracing::warn!(error = %e, "notifications: cannot reach Redis to follow other nodes' publishes");
-                            tokio::time::sleep(Duration::from_secs(1)).await;
-                            continue;
-                        }
-                    },
+        // "$": entries added from now on.
+        let follow = follow_stream(
+            self.client.clone(),
+            self.keys.feed.clone(),
+            "$".to_owned(),
+            "notifications: following other nodes' publishes",
+            move |read| {
+                let wake = match read {
+                    StreamRead::Connected => true,
+                    StreamRead::Entries(entries) => !entries.is_empty(),
                 };
-                let read: Result<XReadReply, _> = redis::cmd("XREAD")
-                    .arg("COUNT")
-                    .arg(BATCH)
-                    .arg("BLOCK")
-                    .arg(5_000)
-                    .arg("STREAMS")
-                    .arg(&key)
-                    .arg(&mark)
-                    .query_async(c)
-                    .await;
-                match read {
-                    Ok(streams) => {
-                        let last = streams
-                            .into_iter()
-                            .flatten()
-                            .flat_map(|(_, entries)| entries)
-                            .map(|(id, _)| id)
-                            .next_back();
-                        if let Some(id) = last {
-                            mark = id;
-                            // Full: a wake is pending already, which covers this.
-                            let _ = tx.try_send(());
-                        }
-                    }
-                    Err(e) => {
-                        tracing::warn!(error = %e, "notifications: following other nodes' publishes failed; retrying");
-                        conn = None;
-                        tokio::time::sleep(Duration::from_secs(1)).await;
-                    }
+                // Full: a wake is pending already, which covers this one.
+                if wake {
+                    let _ = tx.try_send(());
                 }
-            }
-        });
+                std::future::ready(!tx.is_closed())
+            },
+        );
+        tokio::spawn(follow);
         rx
     }
 
