@@ -27,30 +27,11 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::{Duration, Instant};
 
 use futures_util::{SinkExt as _, StreamExt as _};
+use pushdesk_e2e::peers::desktop::{pss_kib, rss_kib};
 use pushdesk_socketio::{ClientBuilder, Events, SocketEvent, TransportMode, json};
 use tokio::sync::Mutex;
 use tokio_tungstenite::tungstenite::Message;
 use tokio_tungstenite::tungstenite::protocol::WebSocketConfig;
-
-fn rss_kib(pid: u32) -> u64 {
-    let status = std::fs::read_to_string(format!("/proc/{pid}/status")).unwrap_or_default();
-    status
-        .lines()
-        .find_map(|l| l.strip_prefix("VmRSS:"))
-        .and_then(|v| v.split_whitespace().next())
-        .and_then(|v| v.parse().ok())
-        .unwrap_or(0)
-}
-
-fn pss_kib(pid: u32) -> u64 {
-    let rollup = std::fs::read_to_string(format!("/proc/{pid}/smaps_rollup")).unwrap_or_default();
-    rollup
-        .lines()
-        .find_map(|l| l.strip_prefix("Pss:"))
-        .and_then(|v| v.split_whitespace().next())
-        .and_then(|v| v.parse().ok())
-        .unwrap_or(0)
-}
 
 /// The string value of `"key":"…"` in a JSON text (no escapes needed here).
 fn field_str<'a>(json: &'a str, key: &str) -> Option<&'a str> {
@@ -159,7 +140,7 @@ fn main() {
         let base = Instant::now();
         let micros = move || base.elapsed().as_micros() as u64;
         tokio::time::sleep(Duration::from_millis(300)).await;
-        let (rss0, pss0) = (rss_kib(pid), pss_kib(pid));
+        let (rss0, pss0) = (rss_kib(pid), pss_kib(&[pid]));
 
         let latencies = Arc::new(Mutex::new(Vec::<u64>::with_capacity(clients * 512)));
         let burst_seen = Arc::new(AtomicU64::new(0));
@@ -220,7 +201,7 @@ fn main() {
             }));
         }
         tokio::time::sleep(Duration::from_millis(500)).await;
-        let (rss1, pss1) = (rss_kib(pid), pss_kib(pid));
+        let (rss1, pss1) = (rss_kib(pid), pss_kib(&[pid]));
 
         let (sender, socket, mut sender_events) = ClientBuilder::new(url.clone()).transport(TransportMode::WebSocket).connect().unwrap();
         wait_connected(&mut sender_events).await;

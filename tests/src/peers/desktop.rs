@@ -394,6 +394,19 @@ pub fn alive(pid: u32) -> bool {
         .unwrap_or(false)
 }
 
+/// Resident set size of `pid`, in KiB (0 when it is gone).
+pub fn rss_kib(pid: u32) -> u64 {
+    std::fs::read_to_string(format!("/proc/{pid}/status"))
+        .ok()
+        .and_then(|s| {
+            s.lines()
+                .find_map(|l| l.strip_prefix("VmRSS:"))
+                .and_then(|v| v.split_whitespace().next())
+                .and_then(|v| v.parse().ok())
+        })
+        .unwrap_or(0)
+}
+
 /// Proportional set size of `pids` together, in KiB: shared pages are
 /// split between the processes mapping them, so the sum is not inflated.
 pub fn pss_kib(pids: &[u32]) -> u64 {
