@@ -356,7 +356,7 @@ export class CrdtText {
     const moving = this.#switch;
     if (moving?.waiting === true) {
       moving.waiting = false;
-      this.#advance(moving);
+      this.#endSwitch(moving);
     }
   }
 
@@ -517,15 +517,8 @@ export class CrdtText {
         moving.waiting = true;
         return;
       }
-      // Typed since it was made, and not taken yet: that goes too.
-      if (this.#reloading === null && this.#field.value !== this.text) this.#commit();
-      this.#advance(moving);
+      this.#endSwitch(moving);
     });
-  }
-
-  /** The switch's rebase was acked: the new document has all it carried. */
-  #advance(moving: Switch): void {
-    this.#endSwitch(moving);
   }
 
   /** Sends the local updates waiting now, as one update message. */
