@@ -419,6 +419,19 @@ mod tests {
         answer(hub, &m, true, usize::MAX).expect("accepted").replies
     }
 
+    /// The hub cuts its first epoch's document: the new epoch and the reset.
+    fn cut(hub: &mut pushdesk_text::Epochs) -> (Epoch, Reset) {
+        let to = hub.next_epoch();
+        let snapshot = hub.doc().snapshot();
+        hub.cut(0, to, &snapshot).expect("cuts");
+        let reset = Reset {
+            epoch: to,
+            base: hub.base_for(0),
+            doc: hub.doc().snapshot(),
+        };
+        (to, reset)
+    }
+
     #[test]
     fn edits_made_offline_merge_with_the_hubs_on_reconnect() {
         let mut hub = SharedText::new();
@@ -500,18 +513,10 @@ mod tests {
         let mut core = LocalText::restore(None);
         core.welcomed(Some(hub.epoch()));
         let write = core.from_view("shared", None).expect("merges");
-        let m = SyncMessage::decode(&write.message.expect("an update")).expect("decodes");
-        answer(hub.doc_mut(), &m, true, usize::MAX).expect("accepted");
+        hub_answers(hub.doc_mut(), &write.message.expect("an update"));
         // Offline: the app writes; meanwhile the hub cuts.
         core.from_view("shared text", None).expect("merges");
-        let to = hub.next_epoch();
-        let snapshot = hub.doc().snapshot();
-        hub.cut(0, to, &snapshot).expect("cuts");
-        let reset = Reset {
-            epoch: to,
-            base: hub.base_for(0),
-            doc: hub.doc().snapshot(),
-        };
+        let (to, reset) = cut(&mut hub);
         let taken = core.from_reset(&reset.encode()).expect("takes it");
         // The window keeps its text until the hub has the rebase.
         assert_eq!(taken.show, None);
@@ -539,8 +544,7 @@ mod tests {
         let ended = core.rebase_done(&taken.rebase).expect("the switch ends");
         assert_eq!(ended.text, "shared text!");
         assert!(core.rebases().is_empty());
-        let m = SyncMessage::decode(&ended.message.expect("the carried edit")).expect("decodes");
-        answer(hub.doc_mut(), &m, true, usize::MAX).expect("accepted");
+        hub_answers(hub.doc_mut(), &ended.message.expect("the carried edit"));
         assert_eq!(hub.doc().text(), "shared text!");
         // And the window writes on the new document as usual.
         let write = core
@@ -558,16 +562,8 @@ mod tests {
         let mut core = LocalText::restore(None);
         core.welcomed(Some(hub.epoch()));
         let write = core.from_view("[x]", None).expect("merges");
-        let m = SyncMessage::decode(&write.message.expect("an update")).expect("decodes");
-        answer(hub.doc_mut(), &m, true, usize::MAX).expect("accepted");
-        let to = hub.next_epoch();
-        let snapshot = hub.doc().snapshot();
-        hub.cut(0, to, &snapshot).expect("cuts");
-        let reset = Reset {
-            epoch: to,
-            base: hub.base_for(0),
-            doc: hub.doc().snapshot(),
-        };
+        hub_answers(hub.doc_mut(), &write.message.expect("an update"));
+        let (to, reset) = cut(&mut hub);
         let taken = core.from_reset(&reset.encode()).expect("takes it");
         // Someone types at the front in the new epoch.
         let before = hub.doc().state_vector();
@@ -583,8 +579,7 @@ mod tests {
         // The window, not yet shown that, writes on "[x]".
         let write = core.from_view("[x] one", Some("[x]")).expect("merges");
         assert_eq!(write.merged.as_deref(), Some("ant [x] one"));
-        let m = SyncMessage::decode(&write.message.expect("an update")).expect("decodes");
-        answer(hub.doc_mut(), &m, true, usize::MAX).expect("accepted");
+        hub_answers(hub.doc_mut(), &write.message.expect("an update"));
         assert_eq!(hub.doc().text(), "ant [x] one");
     }
 
